@@ -1,0 +1,222 @@
+"""Question banks: the YAML schema authors write, and loading a whole folder of them all-or-nothing.
+
+One file per role. Questions valid at every level sit under `common`, the rest under `levels.<level>`; both map a
+phase to a list of questions::
+
+    role: backend
+    name: Backend Developer
+    aliases: [backend, back-end, server-side]
+    common:
+      behavioral:
+        - id: be-beh-conflict
+          text: Tell me about a disagreement with a teammate over a technical decision.
+          follow_ups: [What would you do differently now?]
+          expected_points: [names the disagreement, shows listening, describes the outcome]
+          rubric: {1: blames others, 5: resolves it but vaguely, 10: concrete, reflective, shared outcome}
+          difficulty: medium
+          minutes: 3
+    levels:
+      junior:
+        technical: [...]
+
+Example::
+
+    >>> banks = load_banks(Path("question_banks"))            # doctest: +SKIP
+    >>> [q.id for q in banks.questions("backend", Level.MID, Phase.TECHNICAL)][:2]  # doctest: +SKIP
+    ['be-mid-tech-1', 'be-mid-tech-2']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from engine.phases import Level, Phase
+from engine.settings import Strict
+from engine.yamlsrc import (
+    LocatedDoc,
+    SourceError,
+    SourceProblem,
+    load_located_file,
+    validate_located,
+)
+
+GENERIC_ROLE = "generic"
+RUBRIC_ANCHORS = (1, 5, 10)
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class Question(Strict):
+    id: str
+    text: str = Field(min_length=1)
+    follow_ups: list[str] = Field(default_factory=list)
+    expected_points: list[str] = Field(default_factory=list)
+    rubric: dict[int, str] | None = Field(default=None, description="what a 1, 5 and 10 answer look like")
+    difficulty: Literal["easy", "medium", "hard"] = "medium"
+    minutes: float = Field(default=2, gt=0, le=15, description="estimated answer time")
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError("id must be lowercase letters, digits, '-', '_' or '.'")
+        return v
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text must not be empty")
+        return v.strip()
+
+    @field_validator("rubric")
+    @classmethod
+    def _anchors(cls, v: dict[int, str] | None) -> dict[int, str] | None:
+        if v is not None and sorted(v) != list(RUBRIC_ANCHORS):
+            raise ValueError("rubric needs exactly the anchors 1, 5 and 10")
+        return v
+
+
+PhaseQuestions = dict[Phase, list[Question]]
+
+
+class RoleBank(Strict):
+    role: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    version: int = Field(default=1, ge=1)
+    common: PhaseQuestions = Field(default_factory=dict)
+    levels: dict[Level, PhaseQuestions] = Field(default_factory=dict)
+
+    def questions(self, level: Level, phase: Phase) -> list[Question]:
+        return [*self.common.get(phase, []), *self.levels.get(level, {}).get(phase, [])]
+
+    def all_questions(self) -> Iterable[tuple[tuple[str | int, ...], Question]]:
+        """Every question with its location in the file (for error lines)."""
+        for phase, qs in self.common.items():
+            for i, q in enumerate(qs):
+                yield ("common", phase.value, i), q
+        for level, phases in self.levels.items():
+            for phase, qs in phases.items():
+                for i, q in enumerate(qs):
+                    yield ("levels", level.value, phase.value, i), q
+
+
+@dataclass
+class BankSet:
+    """All role banks of a folder, keyed by role; built only when every file is valid."""
+
+    banks: dict[str, RoleBank]
+    files: dict[str, Path] = field(default_factory=dict)
+    fingerprint: str = ""
+
+    def bank(self, role: str) -> RoleBank:
+        return self.banks.get(role) or self.banks[GENERIC_ROLE]
+
+    def questions(self, role: str, level: Level, phase: Phase) -> list[Question]:
+        """The role's own questions first, then the generic bank's, so shared phases need writing once."""
+        own = self.bank(role).questions(level, phase)
+        if self.bank(role).role == GENERIC_ROLE:
+            return own
+        return [*own, *self.banks[GENERIC_ROLE].questions(level, phase)]
+
+    def question(self, qid: str) -> Question | None:
+        for bank in self.banks.values():
+            for _, q in bank.all_questions():
+                if q.id == qid:
+                    return q
+        return None
+
+    def version(self, role: str) -> str:
+        """Bank version for reports: the author's number plus a content hash of the whole set."""
+        return f"{self.bank(role).role}@v{self.bank(role).version}+{self.fingerprint[:12]}"
+
+    def match_role(self, text: str) -> str | None:
+        """Role whose name or alias occurs in `text` as whole words; the longest match wins.
+
+        >>> BankSet({"backend": RoleBank(role="backend", name="Backend Developer", aliases=["api developer"])}
+        ...         ).match_role("I'm an API developer at a bank")
+        'backend'
+        """
+        norm = _normalise(text)
+        best: tuple[int, str] | None = None
+        for bank in self.banks.values():
+            if bank.role == GENERIC_ROLE:
+                continue
+            for alias in (bank.role, bank.name, *bank.aliases):
+                a = _normalise(alias)
+                if a and re.search(rf"(?<!\w){re.escape(a)}(?!\w)", norm) and (best is None or len(a) > best[0]):
+                    best = (len(a), bank.role)
+        return best[1] if best else None
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w+#./-]+", " ", text.lower()).split())
+
+
+def _bank_files(paths: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        out.extend(sorted([*p.glob("*.yaml"), *p.glob("*.yml")]) if p.is_dir() else [p])
+    return out
+
+
+def load_banks(*paths: Path) -> BankSet:
+    """Load and cross-check every bank file under `paths`; raise :class:`SourceError` with all problems."""
+    files = _bank_files(paths)
+    problems: list[SourceProblem] = []
+    if not files:
+        raise SourceError([SourceProblem(", ".join(map(str, paths)), 1, "", "no question bank files found")])
+    banks: dict[str, RoleBank] = {}
+    where: dict[str, Path] = {}
+    seen_ids: dict[str, str] = {}
+    seen_aliases: dict[str, str] = {}
+    digest = hashlib.sha256()
+    for path in files:
+        try:
+            doc = load_located_file(path)
+            bank = validate_located(RoleBank, doc)
+        except SourceError as exc:
+            problems.extend(exc.problems)
+            continue
+        digest.update(path.read_bytes())
+        problems.extend(_cross_check(doc, bank, banks, seen_ids, seen_aliases))
+        banks[bank.role] = bank
+        where[bank.role] = path
+    if not problems and GENERIC_ROLE not in banks:
+        problems.append(SourceProblem(str(files[0].parent), 1, "", f"no '{GENERIC_ROLE}' bank: roles nobody wrote need it"))
+    if problems:
+        raise SourceError(problems)
+    return BankSet(banks, where, digest.hexdigest())
+
+
+def _cross_check(
+    doc: LocatedDoc,
+    bank: RoleBank,
+    banks: dict[str, RoleBank],
+    seen_ids: dict[str, str],
+    seen_aliases: dict[str, str],
+) -> list[SourceProblem]:
+    out = []
+    if bank.role in banks:
+        out.append(SourceProblem(doc.file, doc.line_of(("role",)), "role", f"role '{bank.role}' is defined twice"))
+    for i, alias in enumerate(bank.aliases):
+        key = _normalise(alias)
+        other = seen_aliases.get(key)
+        if other and other != bank.role:
+            out.append(SourceProblem(doc.file, doc.line_of(("aliases", i)), f"aliases[{i}]",
+                                     f"alias '{alias}' already names role '{other}'"))
+        seen_aliases[key] = bank.role
+    for loc, q in bank.all_questions():
+        if q.id in seen_ids:
+            out.append(SourceProblem(doc.file, doc.line_of((*loc, "id")), "id",
+                                     f"duplicate question id '{q.id}' (first in {seen_ids[q.id]})"))
+        else:
+            seen_ids[q.id] = f"{doc.file}:{doc.line_of((*loc, 'id'))}"
+    return out
