@@ -35,7 +35,7 @@ class SourceProblem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
+        where = f"{self.file}:{self.line}" if self.line else self.file  # line 0: not from a file (env var)
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 

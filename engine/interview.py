@@ -1,0 +1,407 @@
+"""The interview engine: every rule of a SIMA interview, driven by a `transitions` AsyncMachine on an injected clock.
+
+The pipeline (or a simulation) calls the async methods below; the engine answers and emits events
+(:mod:`engine.events`). Timers are plain asyncio deadlines read from the clock — never the threading `Timeout`
+state feature, whose callback silently never runs under asyncio.
+
+Example::
+
+    >>> import asyncio
+    >>> from engine.clock import FakeClock
+    >>> async def demo(banks):
+    ...     clock = FakeClock()
+    ...     engine = InterviewEngine(InterviewSettings(), banks, clock)
+    ...     await engine.start()
+    ...     await engine.set_profile(name="Ada", role_text="backend developer", years=3)
+    ...     q = await engine.next_question()
+    ...     clock.advance(60)
+    ...     await engine.poll()
+    ...     return engine.phase, q.question.id
+    >>> asyncio.run(demo(load_banks(Path("question_banks"))))  # doctest: +SKIP
+    (<Phase.INTRODUCTION: 'introduction'>, 'gen-common-intro-01')
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from transitions.extensions.asyncio import AsyncMachine
+
+from engine.banks import GENERIC_ROLE, BankSet, Question
+from engine.budget import phase_budget
+from engine.clock import Clock
+from engine.events import Event, InterviewEnded, PhaseEntered, PhaseTimeout, TimeWarning
+from engine.phases import ENDED, PHASE_ORDER, Level, Phase
+from engine.settings import InterviewSettings
+from engine.snapshot import AskedQuestion, EngineSnapshot, Note, PhaseTiming, Profile
+from engine.states import RULES, PhaseView
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Event], Awaitable[None] | None]
+PENDING = "pending"
+FALLBACK_LEVEL = Level.MID
+
+
+@dataclass(frozen=True)
+class NextQuestion:
+    """What the agent should ask next; `question` is None once the interview has ended."""
+
+    phase: Phase | None
+    question: Question | None
+    phase_changed: bool
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    allowed: bool
+    text: str | None  # the bank's next follow-up, or None: the agent phrases its own
+    remaining: int
+    reason: str = ""
+
+
+class _PhaseMachine:
+    """The `transitions` model; kept apart so the machine's generated methods don't crowd the engine's API."""
+
+    state: str
+
+
+class InterviewEngine:
+    def __init__(
+        self,
+        settings: InterviewSettings,
+        banks: BankSet,
+        clock: Clock,
+        *,
+        interview_id: str | None = None,
+        profile: Profile | None = None,
+        snapshot: EngineSnapshot | None = None,
+    ):
+        self.settings = settings
+        self.banks = banks
+        self.clock = clock
+        self._snap = snapshot.model_copy(deep=True) if snapshot else EngineSnapshot(
+            interview_id=interview_id or uuid.uuid4().hex,
+            state=PENDING,
+            elapsed_seconds=0.0,
+            profile=profile or Profile(),
+        )
+        self._origin = clock.now() - self._snap.elapsed_seconds
+        self._listeners: list[Listener] = []
+        self._lock = asyncio.Lock()
+        self._changed = asyncio.Event()
+        self._fsm = _PhaseMachine()
+        states = [PENDING, *(p.value for p in PHASE_ORDER), ENDED]
+        self._machine = AsyncMachine(
+            model=self._fsm, states=states, initial=self._snap.state, auto_transitions=False
+        )
+        self._machine.add_transition("begin", PENDING, Phase.INTRODUCTION.value)
+        for phase in PHASE_ORDER:
+            self._machine.add_transition("advance", phase.value, phase.next.value if phase.next else ENDED)
+        self._machine.add_transition("finish", states[:-1], ENDED)
+
+    # ----- reading -------------------------------------------------------------------------------------------
+
+    @classmethod
+    def restore(cls, snapshot: EngineSnapshot, settings: InterviewSettings, banks: BankSet, clock: Clock
+                ) -> InterviewEngine:
+        """Resume from a snapshot with the same remaining budget; time spent while down is not counted."""
+        return cls(settings, banks, clock, snapshot=snapshot)
+
+    @property
+    def interview_id(self) -> str:
+        return self._snap.interview_id
+
+    @property
+    def phase(self) -> Phase | None:
+        state = self._fsm.state
+        return Phase(state) if state not in (PENDING, ENDED) else None
+
+    @property
+    def ended(self) -> bool:
+        return self._fsm.state == ENDED
+
+    @property
+    def profile(self) -> Profile:
+        return self._snap.profile.model_copy()
+
+    def now(self) -> float:
+        """Interview time in seconds; frozen once the interview has ended."""
+        if self._snap.ended_at is not None:
+            return self._snap.ended_at
+        return self.clock.now() - self._origin
+
+    def snapshot(self) -> EngineSnapshot:
+        snap = self._snap.model_copy(deep=True)
+        snap.state = self._fsm.state
+        snap.elapsed_seconds = self.now()
+        return snap
+
+    @property
+    def timing(self) -> PhaseTiming | None:
+        if self.phase is None or not self._snap.phases:
+            return None
+        return self._snap.phases[-1]
+
+    def phase_remaining(self) -> float:
+        t = self.timing
+        return max(t.started_at + t.budget_seconds - self.now(), 0.0) if t else 0.0
+
+    def total_remaining(self) -> float:
+        return max(self.settings.hard_limit_seconds - self.now(), 0.0)
+
+    def asked_in_phase(self, phase: Phase | None = None) -> list[AskedQuestion]:
+        phase = phase or self.phase
+        return [a for a in self._snap.asked if a.phase == phase]
+
+    @property
+    def current_question(self) -> Question | None:
+        asked = self.asked_in_phase()
+        return self.banks.question(asked[-1].id) if asked else None
+
+    @property
+    def role(self) -> str:
+        return self._snap.profile.role or GENERIC_ROLE
+
+    @property
+    def level(self) -> Level:
+        return self._snap.profile.level or FALLBACK_LEVEL
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    # ----- driving -------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self._transaction() as events:
+            if self._fsm.state == PENDING:
+                await self._fsm.begin()
+                events.append(self._open_phase(Phase.INTRODUCTION, None, "start", self.now()))
+
+    async def poll(self) -> None:
+        """Fire every timer that is due: time warnings, phase timeouts, forced advances, the hard stop."""
+        async with self._transaction():
+            pass
+
+    async def next_question(self) -> NextQuestion:
+        """Move on to the next bank question, advancing phases whose time or questions are used up."""
+        async with self._transaction() as events:
+            start_phase = self.phase
+            while not self.ended:
+                phase, timing = self.phase, self.timing
+                assert phase is not None and timing is not None
+                limits = self.settings.phases[phase]
+                asked = len(self.asked_in_phase())
+                if timing.timed_out:
+                    await self._advance("timeout", events)
+                    continue
+                question = self._pick(phase, asked) if asked < limits.max_questions else None
+                if question is None:
+                    await self._advance("questions_done", events)
+                    continue
+                self._snap.asked.append(AskedQuestion(id=question.id, phase=phase, asked_at=self.now()))
+                return NextQuestion(phase, question, phase != start_phase)
+            return NextQuestion(None, None, True)
+
+    async def follow_up(self) -> FollowUp:
+        """Permission (and the bank's wording) for one more follow-up on the current question."""
+        async with self._transaction():
+            cap = self.settings.follow_up_cap
+            asked = self.asked_in_phase() if not self.ended else []
+            if not asked:
+                return FollowUp(False, None, 0, "no question asked in this phase yet")
+            current = asked[-1]
+            if self.timing is not None and self.timing.timed_out:
+                return FollowUp(False, None, 0, "this phase's time is up: move on")
+            if current.follow_ups_used >= cap:
+                return FollowUp(False, None, 0, f"follow-up limit of {cap} reached: move on")
+            bank_q = self.banks.question(current.id)
+            text = None
+            if bank_q and current.follow_ups_used < len(bank_q.follow_ups):
+                text = bank_q.follow_ups[current.follow_ups_used]
+            current.follow_ups_used += 1
+            return FollowUp(True, text, cap - current.follow_ups_used)
+
+    async def end_phase(self) -> str | None:
+        """The agent asks to move on; returns why not, or None once moved."""
+        async with self._transaction() as events:
+            phase = self.phase
+            if phase is None:
+                return "the interview is not in a phase"
+            view = PhaseView(
+                questions_asked=len(self.asked_in_phase()),
+                min_questions=self.settings.phases[phase].min_questions,
+                time_up=bool(self.timing and self.timing.timed_out),
+                profile=self._snap.profile,
+            )
+            blocker = RULES[phase].leave_blocker(view)
+            if blocker is None:
+                await self._advance("agent", events)
+            return blocker
+
+    async def set_profile(
+        self,
+        *,
+        name: str | None = None,
+        role_text: str | None = None,
+        years: float | None = None,
+        level: Level | None = None,
+    ) -> Profile:
+        """Record what the candidate said; role and level are set once (a preset from the invite wins)."""
+        async with self._transaction():
+            p = self._snap.profile
+            if name and p.source != "preset":
+                p.name = name.strip()[:120]
+            if years is not None and years >= 0:
+                p.years = years
+            if role_text and p.role is None:
+                p.position = role_text.strip()[:120]
+                p.role = self.banks.match_role(role_text) or GENERIC_ROLE
+                p.source = "detected" if p.role != GENERIC_ROLE else "fallback"
+            if p.level is None and (level is not None or years is not None):
+                p.level = level or Level.from_years(years or 0.0)
+            return p.model_copy()
+
+    async def add_note(self, text: str) -> None:
+        async with self._transaction():
+            self._snap.notes.append(Note(phase=self.phase, at=self.now(), text=text.strip()[:1000]))
+
+    async def flag_behaviour(self, reason: str) -> int:
+        """Record an inappropriate-behaviour warning; at the configured limit the interview ends politely."""
+        async with self._transaction() as events:
+            self._snap.warnings.append(Note(phase=self.phase, at=self.now(), text=reason.strip()[:500]))
+            if len(self._snap.warnings) >= self.settings.warning_limit:
+                await self._end("conduct", events)
+            return len(self._snap.warnings)
+
+    async def end(self, reason: str) -> None:
+        async with self._transaction() as events:
+            await self._end(reason, events)
+
+    def next_deadline(self) -> float | None:
+        """Clock time of the next timer, or None once ended."""
+        if self.ended or self._fsm.state == PENDING:
+            return None
+        deadlines = [self.settings.hard_limit_seconds]
+        t = self.timing
+        if t is not None:
+            end = t.started_at + t.budget_seconds
+            if not t.warned:
+                deadlines.append(end - self.settings.time_warning_seconds)
+            deadlines.append(end if not t.timed_out else end + self.settings.grace_seconds)
+        return min(deadlines) + self._origin
+
+    async def run_timers(self) -> None:
+        """Run until the interview ends, firing timers on time; wakes early whenever the phase changes."""
+        while not self.ended:
+            deadline = self.next_deadline()
+            if deadline is None:
+                await self._changed.wait()
+                self._changed.clear()
+                continue
+            sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline))
+            changed = asyncio.ensure_future(self._changed.wait())
+            try:
+                await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (sleeper, changed):
+                    task.cancel()
+            self._changed.clear()
+            await self.poll()
+
+    # ----- internals -----------------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self):  # type: ignore[no-untyped-def]
+        """Serialise changes; fire due timers first; deliver events after the lock is released."""
+        events: list[Event] = []
+        async with self._lock:
+            await self._fire_due(events)
+            yield events
+        for event in events:
+            log.debug("engine event %s", event)
+            for listener in self._listeners:
+                result = listener(event)
+                if inspect.isawaitable(result):
+                    await result
+
+    async def _fire_due(self, events: list[Event]) -> None:
+        """Process due timers in time order, each at its own deadline (exact even when the clock jumps)."""
+        lead, grace = self.settings.time_warning_seconds, self.settings.grace_seconds
+        while not self.ended and self._fsm.state != PENDING:
+            t = self.timing
+            assert t is not None
+            end = t.started_at + t.budget_seconds
+            steps = [(end + grace, 2, "force"), (self.settings.hard_limit_seconds, 3, "hard")]
+            if not t.warned:
+                steps.append((end - lead, 0, "warn"))
+            if not t.timed_out:
+                steps.append((end, 1, "timeout"))
+            at, _, kind = min(steps)
+            if at > self.now():
+                return
+            if kind == "warn":
+                t.warned = True
+                events.append(TimeWarning(at, t.phase, end - at))
+            elif kind == "timeout":
+                t.timed_out = True
+                events.append(PhaseTimeout(at, t.phase, grace))
+            elif kind == "force":
+                await self._advance("timeout", events, at)
+            else:
+                await self._end("hard_limit", events, at)
+
+    def _pick(self, phase: Phase, asked_in_phase: int) -> Question | None:
+        """First unasked bank question that fits the time left (the minimum count is asked regardless)."""
+        used = {a.id for a in self._snap.asked}
+        remaining = self.phase_remaining()
+        for q in self.banks.questions(self.role, self.level, phase):
+            if q.id in used:
+                continue
+            if asked_in_phase >= self.settings.phases[phase].min_questions and remaining < q.minutes * 60 / 2:
+                continue
+            return q
+        return None
+
+    def _open_phase(self, phase: Phase, previous: Phase | None, reason: str, at: float) -> PhaseEntered:
+        budget = phase_budget(self.settings, phase, at)
+        self._snap.phases.append(PhaseTiming(phase=phase, budget_seconds=budget, started_at=at))
+        self._changed.set()
+        return PhaseEntered(at, phase, previous, budget, reason)
+
+    async def _advance(self, reason: str, events: list[Event], at: float | None = None) -> None:
+        at = self.now() if at is None else at
+        previous = self.phase
+        assert previous is not None
+        self._close_phase(reason, at)
+        if previous is Phase.WRAP_UP:
+            await self._end("completed", events, at)
+            return
+        if previous is Phase.INTRODUCTION and self._snap.profile.role is None:
+            # nobody named a role in time: the generic bank keeps the interview going
+            self._snap.profile.role, self._snap.profile.source = GENERIC_ROLE, "fallback"
+        if self._snap.profile.level is None and previous is Phase.INTRODUCTION:
+            self._snap.profile.level = FALLBACK_LEVEL
+        await self._fsm.advance()
+        events.append(self._open_phase(Phase(self._fsm.state), previous, reason, at))
+
+    def _close_phase(self, reason: str, at: float) -> None:
+        t = self.timing
+        if t is not None and t.ended_at is None:
+            t.ended_at, t.end_reason = at, reason
+
+    async def _end(self, reason: str, events: list[Event], at: float | None = None) -> None:
+        if self.ended:
+            return
+        at = self.now() if at is None else at
+        self._close_phase(reason, at)
+        await self._fsm.finish()
+        self._snap.ended_at, self._snap.end_reason = at, reason
+        self._changed.set()
+        events.append(InterviewEnded(at, reason))

@@ -1,0 +1,1 @@
+"""Scores a finished interview's transcript: judge, evidence checks, weighted arithmetic, reports."""

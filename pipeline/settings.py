@@ -1,0 +1,56 @@
+"""Provider profiles: the `profiles:` section of config.yaml. Swapping STT/LLM/TTS is a change here only.
+
+Example (config.yaml)::
+
+    profile: local
+    profiles:
+      openai:
+        stt: {provider: openai, model: whisper-1}
+        llm: {provider: openai, model: gpt-4o}
+        tts: {provider: openai, model: tts-1, voice: coral}
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from engine.settings import Strict
+
+
+class ProviderSpec(Strict):
+    provider: str = Field(min_length=1, description="registry key, e.g. openai, deepgram, local-whisper, piper")
+    model: str | None = None
+    voice: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = Field(default=None, description="environment variable holding the API key")
+    language: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict, description="provider-specific extras")
+
+
+ProviderChain = list[ProviderSpec]
+
+
+class ProfileSettings(Strict):
+    """One named provider stack. A list of providers becomes a FallbackAdapter, first one preferred."""
+
+    stt: ProviderChain
+    llm: ProviderChain
+    tts: ProviderChain
+    vad: ProviderSpec = Field(default_factory=lambda: ProviderSpec(provider="silero"))
+    turn_detection: Literal["vad", "stt"] = "vad"
+    judge: ProviderSpec | None = Field(default=None, description="LLM for evaluation; default: first llm")
+    judge_samples: int = Field(default=1, ge=1, le=10)
+
+    @field_validator("stt", "llm", "tts", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
+
+    @field_validator("stt", "llm", "tts")
+    @classmethod
+    def _not_empty(cls, v: ProviderChain) -> ProviderChain:
+        if not v:
+            raise ValueError("needs at least one provider")
+        return v

@@ -1,0 +1,11 @@
+"""The `storage:` section of config.yaml."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from engine.settings import Strict
+
+
+class StorageSettings(Strict):
+    url: str = Field(default="sqlite:///sima.db", description="SQLAlchemy URL: a SQLite file, or postgresql+psycopg://")
