@@ -113,7 +113,7 @@ class BankSet:
     """All role banks of a folder, keyed by role; built only when every file is valid."""
 
     banks: dict[str, RoleBank]
-    files: dict[str, Path] = field(default_factory=dict)
+    docs: dict[str, LocatedDoc] = field(default_factory=dict)  # where each role's questions are, for lint lines
     fingerprint: str = ""
 
     def bank(self, role: str) -> RoleBank:
@@ -174,7 +174,7 @@ def load_banks(*paths: Path) -> BankSet:
     if not files:
         raise SourceError([SourceProblem(", ".join(map(str, paths)), 1, "", "no question bank files found")])
     banks: dict[str, RoleBank] = {}
-    where: dict[str, Path] = {}
+    docs: dict[str, LocatedDoc] = {}
     seen_ids: dict[str, str] = {}
     seen_aliases: dict[str, str] = {}
     digest = hashlib.sha256()
@@ -188,12 +188,12 @@ def load_banks(*paths: Path) -> BankSet:
         digest.update(path.read_bytes())
         problems.extend(_cross_check(doc, bank, banks, seen_ids, seen_aliases))
         banks[bank.role] = bank
-        where[bank.role] = path
+        docs[bank.role] = doc
     if not problems and GENERIC_ROLE not in banks:
         problems.append(SourceProblem(str(files[0].parent), 1, "", f"no '{GENERIC_ROLE}' bank: roles nobody wrote need it"))
     if problems:
         raise SourceError(problems)
-    return BankSet(banks, where, digest.hexdigest())
+    return BankSet(banks, docs, digest.hexdigest())
 
 
 def _cross_check(

@@ -1,0 +1,56 @@
+"""Bank lint: content that is valid but will hurt an interview — coverage gaps, missing rubrics, time vs budget.
+
+Example::
+
+    >>> for f in lint_banks(banks, InterviewSettings()): print(f)   # doctest: +SKIP
+    question_banks/mobile.yaml:40: senior.technical: 4 questions, budget needs 6
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.banks import GENERIC_ROLE, BankSet
+from engine.budget import planned_seconds
+from engine.phases import PHASE_ORDER, Level
+from engine.settings import InterviewSettings
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    file: str
+    line: int
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.where}: {self.message}"
+
+
+def lint_banks(banks: BankSet, settings: InterviewSettings) -> list[LintFinding]:
+    out: list[LintFinding] = []
+    budgets = planned_seconds(settings)
+    for role, bank in sorted(banks.banks.items()):
+        doc = banks.docs.get(role)
+        file = doc.file if doc else role
+        for loc, q in bank.all_questions():
+            line = doc.line_of(loc) if doc else 0
+            if q.rubric is None:
+                out.append(LintFinding(file, line, q.id, "no rubric anchors (1, 5, 10) for the judge"))
+            if not q.expected_points:
+                out.append(LintFinding(file, line, q.id, "no expected_points for the judge"))
+        for level in Level:
+            for phase in PHASE_ORDER:
+                limits = settings.phases[phase]
+                qs = banks.questions(role, level, phase)
+                line = doc.line_of(("levels", level.value, phase.value)) if doc else 0
+                where = f"{role}.{level.value}.{phase.value}"
+                if len(qs) < limits.max_questions:
+                    source = "" if role == GENERIC_ROLE else " (with the generic bank)"
+                    out.append(LintFinding(file, line, where,
+                                           f"{len(qs)} questions{source}, max_questions is {limits.max_questions}"))
+                minutes = sum(q.minutes for q in qs[: limits.max_questions])
+                if qs and minutes * 60 < budgets[phase] * 0.75:
+                    out.append(LintFinding(file, line, where,
+                                           f"questions estimate {minutes:g} min for a {budgets[phase] / 60:g} min budget"))
+    return out

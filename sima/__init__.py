@@ -1,0 +1,1 @@
+"""SIMA app shell: typed config loading, the `sima` CLI, and wiring of the layers."""
