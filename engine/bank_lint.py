@@ -51,6 +51,7 @@ def lint_banks(banks: BankSet, settings: InterviewSettings) -> list[LintFinding]
                                            f"{len(qs)} questions{source}, max_questions is {limits.max_questions}"))
                 minutes = sum(q.minutes for q in qs[: limits.max_questions])
                 if qs and minutes * 60 < budgets[phase] * 0.75:
+                    budget = budgets[phase] / 60
                     out.append(LintFinding(file, line, where,
-                                           f"questions estimate {minutes:g} min for a {budgets[phase] / 60:g} min budget"))
+                                           f"questions estimate {minutes:g} min for a {budget:g} min budget"))
     return out

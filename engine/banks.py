@@ -190,7 +190,8 @@ def load_banks(*paths: Path) -> BankSet:
         banks[bank.role] = bank
         docs[bank.role] = doc
     if not problems and GENERIC_ROLE not in banks:
-        problems.append(SourceProblem(str(files[0].parent), 1, "", f"no '{GENERIC_ROLE}' bank: roles nobody wrote need it"))
+        message = f"no '{GENERIC_ROLE}' bank: roles nobody wrote need it"
+        problems.append(SourceProblem(str(files[0].parent), 1, "", message))
     if problems:
         raise SourceError(problems)
     return BankSet(banks, docs, digest.hexdigest())

@@ -2,7 +2,7 @@
 
 Example::
 
-    >>> result = asyncio.run(simulate(InterviewSettings(), banks, "backend", Level.MID, answer_seconds=60))  # doctest: +SKIP
+    >>> result = asyncio.run(simulate(settings, banks, "backend", Level.MID, answer_seconds=60))  # doctest: +SKIP
     >>> [row.phase for row in result.timeline]  # doctest: +SKIP
     ['introduction', 'experience', 'technical', 'behavioral', 'scenario', 'wrap_up']
 """

@@ -29,7 +29,7 @@ for module in (banks, prompts, plan):
 @app.callback()
 def _root(
     ctx: typer.Context,
-    config: Path | None = typer.Option(None, "--config", "-c", help="config file (default: $SIMA_CONFIG or ./config.yaml)"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="config file; default $SIMA_CONFIG or config.yaml"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logging"),
 ) -> None:
     logging.basicConfig(
