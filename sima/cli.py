@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 for module in (banks, prompts, plan):
     module.register(app)
@@ -37,6 +37,7 @@ def _root(
         format="%(message)s",
         handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=True)],
     )
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # it logs every state callback at INFO
     ctx.obj = config
 
 

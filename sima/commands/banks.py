@@ -14,7 +14,7 @@ from engine.phases import PHASE_ORDER, Level
 from engine.yamlsrc import SourceError
 from sima.config import load_config
 
-out = Console()
+out = Console(soft_wrap=True)  # never wrap file:line messages
 banks_app = typer.Typer(help="Validate, lint and summarise question banks.", no_args_is_help=True)
 
 
@@ -63,11 +63,11 @@ def stats(ctx: typer.Context, paths: list[Path] | None = typer.Argument(None)) -
     """Questions available per role, level and phase (counting the generic bank's top-up)."""
     banks = load_banks(*_default_paths(ctx, paths))
     table = Table(title=f"Question banks ({banks.fingerprint[:12]})")
-    table.add_column("role")
-    table.add_column("level")
+    table.add_column("role", no_wrap=True)
+    table.add_column("level", no_wrap=True)
     for phase in PHASE_ORDER:
-        table.add_column(phase.title, justify="right")
-    table.add_column("own", justify="right")
+        table.add_column(phase.value[:5], justify="right", no_wrap=True)
+    table.add_column("own", justify="right", no_wrap=True)
     for role, bank in sorted(banks.banks.items()):
         for level in Level:
             counts = [str(len(banks.questions(role, level, p))) for p in PHASE_ORDER]

@@ -13,7 +13,7 @@ from engine.plan import plan as make_plan
 from engine.plan import simulate
 from sima.context import load_context
 
-out = Console()
+out = Console(soft_wrap=True)  # never wrap file:line messages
 
 
 def register(app: typer.Typer) -> None:

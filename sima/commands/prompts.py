@@ -14,7 +14,7 @@ from engine.phases import PHASE_ORDER, Level, Phase
 from engine.snapshot import Profile
 from sima.context import load_context
 
-out = Console()
+out = Console(soft_wrap=True)  # never wrap file:line messages
 prompts_app = typer.Typer(help="Inspect the agent's prompt templates.", no_args_is_help=True)
 
 

@@ -1,0 +1,5 @@
+"""`python -m sima` runs the CLI."""
+
+from sima.cli import main
+
+main()
