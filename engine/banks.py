@@ -126,12 +126,11 @@ class BankSet:
             return own
         return [*own, *self.banks[GENERIC_ROLE].questions(level, phase)]
 
+    def __post_init__(self) -> None:
+        self._by_id = {q.id: q for bank in self.banks.values() for _, q in bank.all_questions()}
+
     def question(self, qid: str) -> Question | None:
-        for bank in self.banks.values():
-            for _, q in bank.all_questions():
-                if q.id == qid:
-                    return q
-        return None
+        return self._by_id.get(qid)
 
     def version(self, role: str) -> str:
         """Bank version for reports: the author's number plus a content hash of the whole set."""

@@ -54,7 +54,7 @@ def prompt_context(engine: InterviewEngine) -> dict[str, Any]:
         "questions_asked_in_phase": len(asked),
         "follow_up_cap": settings.follow_up_cap,
         "follow_ups_left": settings.follow_up_cap - asked[-1].follow_ups_used if asked else settings.follow_up_cap,
-        "warnings": len(engine.snapshot().warnings),
+        "warnings": engine.warning_count,
         "warning_limit": settings.warning_limit,
     }
 

@@ -128,6 +128,10 @@ class InterviewEngine:
         return self._fsm.state == ENDED
 
     @property
+    def warning_count(self) -> int:
+        return len(self._snap.warnings)
+
+    @property
     def profile(self) -> Profile:
         return self._snap.profile.model_copy()
 
