@@ -40,6 +40,7 @@ DEFAULT_CONFIG = Path("config.yaml")
 class Paths(Strict):
     question_banks: Path = Path("question_banks")
     prompt_templates: Path = Path("prompt_templates")
+    personas: Path = Field(default=Path("personas"), description="simulated candidates for `sima simulate`")
     runs: Path = Field(default=Path("runs"), description="per-interview journals, WAVs and simulation output")
     cache: Path = Field(default=Path(".cache/sima"), description="joined model weights and other caches")
 
