@@ -1,4 +1,13 @@
-"""The `evaluation:` section of config.yaml: weights and thresholds the code (not the LLM) applies."""
+"""The `evaluation:` section of config.yaml: weights, thresholds and knock-outs the code (not the LLM) applies.
+
+Example (config.yaml)::
+
+    evaluation:
+      weights: {technical_competency: 0.35, problem_solving: 0.25, communication: 0.15,
+                experience: 0.20, culture_fit: 0.05}
+      thresholds: {strong_hire: 8.0, hire: 6.5, maybe: 5.0}
+      knockouts: {red_flag_cap: Maybe, floors: {technical_competency: 3}}
+"""
 
 from __future__ import annotations
 
@@ -15,6 +24,30 @@ class Dimension(StrEnum):
     COMMUNICATION = "communication"
     EXPERIENCE = "experience"
     CULTURE_FIT = "culture_fit"
+
+    @property
+    def title(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# The dimensions about the role itself (not the person): the role-fit percentage is their weighted mean.
+ROLE_DIMENSIONS: tuple[Dimension, ...] = (Dimension.TECHNICAL, Dimension.PROBLEM_SOLVING, Dimension.EXPERIENCE)
+
+
+class Decision(StrEnum):
+    """The seed's four recommendations; `rank` orders them so a knock-out can cap one."""
+
+    STRONG_HIRE = "Strong Hire"
+    HIRE = "Hire"
+    MAYBE = "Maybe"
+    NO_HIRE = "No Hire"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+
+_RANKS = {Decision.NO_HIRE: 0, Decision.MAYBE: 1, Decision.HIRE: 2, Decision.STRONG_HIRE: 3}
 
 
 def _default_weights() -> dict[Dimension, float]:
@@ -41,13 +74,30 @@ class Thresholds(Strict):
         return self
 
 
+class KnockOuts(Strict):
+    """Rules that cap the decision whatever the weighted score says."""
+
+    red_flag_cap: Decision = Field(default=Decision.MAYBE, description="best decision once a red flag stands")
+    interview_warnings: bool = Field(default=True, description="behaviour warnings given live count as red flags")
+    floors: dict[Dimension, float] = Field(
+        default_factory=lambda: {Dimension.TECHNICAL: 3.0},
+        description="a dimension scored below its floor means No Hire",
+    )
+
+
 class EvaluationSettings(Strict):
     weights: dict[Dimension, float] = Field(default_factory=_default_weights)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    knockouts: KnockOuts = Field(default_factory=KnockOuts)
     temperature: float = Field(default=0.3, ge=0, le=2)
     samples: int | None = Field(default=None, ge=1, le=10, description="judge samples; None: the profile's")
-    max_attempts: int = Field(default=5, ge=1, description="judge calls before a job is left pending")
+    max_attempts: int = Field(default=5, ge=1, description="judge calls per sample before a job is left failed")
     backoff_seconds: float = Field(default=2.0, ge=0, description="first retry delay; doubles each attempt")
+    request_timeout_seconds: float = Field(default=300, gt=0, description="one judge call (a local model is slow)")
+    lease_seconds: float = Field(default=60, gt=0, description="a claimed job whose worker stops renewing "
+                                                               "this long is claimable again")
+    low_confidence_spread: float = Field(default=1.5, ge=0, description="judge samples spread (stdev) above this "
+                                                                         "marks a dimension low confidence")
     output_dir: str = "evaluations"
 
     @field_validator("weights")
@@ -61,4 +111,6 @@ class EvaluationSettings(Strict):
         total = sum(v.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"weights must sum to 1 (they sum to {total:g})")
+        if not any(v[d] > 0 for d in ROLE_DIMENSIONS):
+            raise ValueError("at least one of technical_competency, problem_solving, experience needs a weight")
         return v

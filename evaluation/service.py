@@ -1,0 +1,173 @@
+"""The evaluation worker: drain the durable queue, one job at a time, losing nothing.
+
+For each claimed job: N judge samples (each retried with exponential backoff) → evidence verification → code-computed
+scores and decision → JSON and HTML reports on disk → the evaluation stored and the job marked done, in one
+transaction. A lease, renewed in the background while the job runs, lets another worker take over if this process
+dies. A job whose attempts run out is marked failed with its last error, never dropped.
+
+Example::
+
+    >>> outcomes = await run_pending(store, lambda: fixed_endpoint(endpoint), settings,
+    ...                              prompts=PromptLibrary(Path("prompt_templates")), samples=1)  # doctest: +SKIP
+    >>> [(o.job_id, o.status) for o in outcomes]                                                   # doctest: +SKIP
+    [(1, 'done')]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from engine.prompts import PromptLibrary
+from engine.transcript import InterviewRecord
+from evaluation.aggregate import assess
+from evaluation.evidence import CandidateText, verify_sample
+from evaluation.html import render_html
+from evaluation.judge import Judge, JudgeEndpoint, JudgeFailed
+from evaluation.prompt import judge_messages
+from evaluation.report import EvaluationReport, build_report, write_reports
+from evaluation.settings import EvaluationSettings
+
+log = logging.getLogger(__name__)
+
+
+class ClaimedJob(Protocol):
+    """A leased job, as `storage.store.Store.claim_job` returns it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def interview_id(self) -> str: ...
+    @property
+    def record(self) -> InterviewRecord: ...
+    @property
+    def output_dir(self) -> str | None: ...
+    @property
+    def owner(self) -> str: ...
+
+
+class Store(Protocol):
+    """The queue calls the worker makes; `storage.store.Store` provides them (evaluation never imports storage)."""
+
+    def claim_job(self, owner: str, lease_seconds: float, *, job_ids: Sequence[int] | None = None
+                  ) -> ClaimedJob | None: ...
+    def renew_lease(self, job_id: int, owner: str, lease_seconds: float) -> bool: ...
+    def complete_job(self, job_id: int, owner: str, *, attempts: int, report: dict[str, Any], overall_score: float,
+                     decision: str, role_fit_percentage: int, json_path: str, html_path: str) -> bool: ...
+    def fail_job(self, job_id: int, owner: str, *, attempts: int, error: str) -> None: ...
+
+
+EndpointFactory = Callable[[], AbstractAsyncContextManager[JudgeEndpoint]]
+
+
+@asynccontextmanager
+async def fixed_endpoint(endpoint: JudgeEndpoint) -> AsyncIterator[JudgeEndpoint]:
+    """An endpoint factory for a judge that is already running (a cloud API, a server started elsewhere)."""
+    yield endpoint
+
+
+@dataclass
+class JobOutcome:
+    job_id: int
+    interview_id: str
+    status: Literal["done", "failed", "lost"]  # lost: the lease expired and another worker took the job
+    report: EvaluationReport | None = None
+    json_path: Path | None = None
+    html_path: Path | None = None
+    error: str | None = None
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def evaluate_record(judge: Judge, record: InterviewRecord, settings: EvaluationSettings, *,
+                          prompts: PromptLibrary, samples: int, evaluated_at: datetime) -> EvaluationReport:
+    """Judge one interview and build its report (no storage, no files)."""
+    outputs = await judge.samples(judge_messages(prompts, record), samples)
+    text = CandidateText(record.turns)
+    assessment = assess([verify_sample(o, text) for o in outputs], settings, record.warnings)
+    return build_report(record, assessment, judge_model=judge.endpoint.model, evaluated_at=evaluated_at)
+
+
+async def _keep_leased(store: Store, job: ClaimedJob, lease_seconds: float) -> None:
+    while True:
+        await asyncio.sleep(lease_seconds / 3)
+        if not await asyncio.to_thread(store.renew_lease, job.id, job.owner, lease_seconds):
+            log.warning("job %d: lease lost to another worker", job.id)
+            return
+
+
+async def _process(store: Store, judge: Judge, job: ClaimedJob, settings: EvaluationSettings, *,
+                   prompts: PromptLibrary, samples: int) -> JobOutcome:
+    calls_before = judge.calls
+    evaluated_at = datetime.now(UTC)
+    try:
+        report = await evaluate_record(judge, job.record, settings, prompts=prompts, samples=samples,
+                                       evaluated_at=evaluated_at)
+        html = render_html(report, prompts.root)
+        folder = Path(job.output_dir or settings.output_dir)
+        json_path, html_path = await asyncio.to_thread(write_reports, report, html, folder, evaluated_at)
+    except Exception as exc:  # any failure leaves the job failed-retryable, never lost
+        error = exc.last_error if isinstance(exc, JudgeFailed) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, JudgeFailed):
+            log.exception("job %d: evaluation failed", job.id)
+        await asyncio.to_thread(store.fail_job, job.id, job.owner, attempts=judge.calls - calls_before, error=error)
+        return JobOutcome(job.id, job.interview_id, "failed", error=error)
+    stored = await asyncio.to_thread(
+        store.complete_job, job.id, job.owner, attempts=judge.calls - calls_before,
+        report=report.model_dump(mode="json"), overall_score=report.ratings.overall_score,
+        decision=report.recommendation.decision.value,
+        role_fit_percentage=report.recommendation.role_fit_percentage,
+        json_path=str(json_path), html_path=str(html_path),
+    )
+    if not stored:
+        json_path.unlink(missing_ok=True)  # the worker that took the job over writes its own
+        html_path.unlink(missing_ok=True)
+        return JobOutcome(job.id, job.interview_id, "lost", error="lease lost to another worker")
+    log.info("job %d: %s, %s → %s", job.id, report.metadata.candidate_name, report.recommendation.decision.value,
+             json_path)
+    return JobOutcome(job.id, job.interview_id, "done", report, json_path, html_path)
+
+
+async def run_pending(store: Store, endpoint_factory: EndpointFactory, settings: EvaluationSettings, *,
+                      prompts: PromptLibrary, samples: int, job_ids: Sequence[int] | None = None,
+                      owner: str | None = None) -> list[JobOutcome]:
+    """Evaluate claimable jobs (only `job_ids`, if given) until none is left; the judge endpoint is opened only
+    if there is work, so an idle worker never starts a local model."""
+    owner = owner or worker_id()
+    outcomes: list[JobOutcome] = []
+    job = await asyncio.to_thread(store.claim_job, owner, settings.lease_seconds, job_ids=job_ids)
+    if job is None:
+        return outcomes
+    try:
+        async with endpoint_factory() as endpoint:
+            judge = Judge(endpoint, settings)
+            try:
+                while job is not None:
+                    heartbeat = asyncio.create_task(_keep_leased(store, job, settings.lease_seconds))
+                    try:
+                        outcomes.append(await _process(store, judge, job, settings, prompts=prompts, samples=samples))
+                    finally:
+                        heartbeat.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await heartbeat
+                    job = await asyncio.to_thread(store.claim_job, owner, settings.lease_seconds, job_ids=job_ids)
+            finally:
+                await judge.close()
+    except Exception as exc:
+        if job is not None and not any(o.job_id == job.id for o in outcomes):  # the endpoint never came up
+            await asyncio.to_thread(store.fail_job, job.id, owner, attempts=0,
+                                    error=f"judge endpoint: {type(exc).__name__}: {exc}")
+        raise
+    return outcomes

@@ -1,0 +1,302 @@
+"""The store: interviews, turns written one by one, engine snapshots, evaluations and a durable evaluation queue.
+
+Synchronous SQLAlchemy 2; async callers (the pipeline, the evaluation worker) use `asyncio.to_thread`. A SQLite file
+by default (WAL, foreign keys on, its folder created), Postgres by URL. The queue is a table: a job is claimed with
+one atomic `UPDATE ... RETURNING` (on Postgres its subquery takes the row `FOR UPDATE SKIP LOCKED`), held by a lease
+the worker renews, and claimable again once a lease expires, so a worker that dies loses nothing.
+
+Example::
+
+    >>> store = Store("sqlite:///runs/sima.db")                                  # doctest: +SKIP
+    >>> store.create_interview("iv-1", candidate_name=None, role=None, level=None,
+    ...                        started_at=datetime.now(UTC), config_hash=None)   # doctest: +SKIP
+    >>> store.append_turn("iv-1", turn)                                          # doctest: +SKIP
+    >>> job_id = store.enqueue_evaluation("iv-1", record)                        # doctest: +SKIP
+    >>> job = store.claim_job("worker-1", lease_seconds=60)                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.phases import Level
+from engine.snapshot import EngineSnapshot
+from engine.transcript import InterviewRecord, Turn, TurnMetrics
+from storage.models import Base, EvaluationRow, InterviewRow, JobRow, JobStatus, TurnRow, utcnow
+
+log = logging.getLogger(__name__)
+
+# Serialises schema creation when several workers start at once against one Postgres database.
+_SCHEMA_LOCK_KEY = 0x5149_4D41
+
+
+class StorageError(Exception):
+    """A storage URL or call that cannot work; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: int
+    interview_id: str
+    candidate_name: str | None
+    position: str | None
+    status: JobStatus
+    attempts: int
+    last_error: str | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    interview_id: str
+    record: InterviewRecord
+    output_dir: str | None
+    owner: str
+
+
+@dataclass(frozen=True)
+class StoredEvaluation:
+    id: int
+    interview_id: str
+    job_id: int | None
+    overall_score: float
+    decision: str
+    role_fit_percentage: int
+    report: dict[str, Any]
+    json_path: str
+    html_path: str
+    created_at: datetime
+
+
+def normalise_url(url: str) -> URL:
+    """Accept plain `postgresql://` URLs (psycopg 3 is the installed driver); refuse other databases.
+
+    >>> normalise_url("postgres://u@h/db").drivername, normalise_url("sqlite:///x.db").drivername
+    ('postgresql+psycopg', 'sqlite')
+    """
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend not in ("sqlite", "postgresql"):
+        raise StorageError(f"storage.url: unsupported database '{backend}'; use sqlite:///file.db or postgresql://")
+    return parsed
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer (a worker beside a live interview)
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _turn_from_row(row: TurnRow) -> Turn:
+    return Turn(index=row.idx, speaker=row.speaker, text=row.text, started_at=row.started_at,  # type: ignore[arg-type]
+                ended_at=row.ended_at, phase=row.phase, question_id=row.question_id,  # type: ignore[arg-type]
+                stt_confidence=row.stt_confidence, interrupted=row.interrupted,
+                metrics=TurnMetrics.model_validate(row.metrics) if row.metrics else None)
+
+
+def _job_info(row: JobRow) -> JobInfo:
+    return JobInfo(id=row.id, interview_id=row.interview_id, candidate_name=row.record.get("candidate_name"),
+                   position=row.record.get("position"), status=JobStatus(row.status), attempts=row.attempts,
+                   last_error=row.last_error, lease_owner=row.lease_owner, lease_expires_at=row.lease_expires_at,
+                   created_at=row.created_at, updated_at=row.updated_at)
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = normalise_url(url)
+        self.dialect = self.url.get_backend_name()
+        self.engine: Engine = self._create_engine()
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+            Base.metadata.create_all(conn)
+
+    def _create_engine(self) -> Engine:
+        if self.dialect == "postgresql":
+            return create_engine(self.url, pool_pre_ping=True)
+        database = self.url.database or ""
+        if database in ("", ":memory:"):
+            raise StorageError("storage.url: SQLite needs a file (sqlite:///path/to/sima.db), not in-memory")
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # A busy timeout, so a second process waits for the write lock instead of failing at once.
+        engine = create_engine(self.url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        return self._session()
+
+    def _insert(self) -> Any:
+        return postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+
+    # --- interviews, turns, snapshots ---
+
+    def create_interview(self, interview_id: str, *, candidate_name: str | None, role: str | None,
+                         level: Level | str | None, started_at: datetime | None, config_hash: str | None) -> None:
+        """Record an interview; calling it again for the same id (a resumed interview) changes nothing."""
+        stmt = self._insert()(InterviewRow).values(
+            id=interview_id, candidate_name=candidate_name, role=role, level=str(level) if level else None,
+            started_at=started_at, config_hash=config_hash, created_at=utcnow(), updated_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["id"])
+        with self.session() as s, s.begin():
+            s.execute(stmt)
+
+    def append_turn(self, interview_id: str, turn: Turn) -> None:
+        """Write one turn; writing the same (interview, index) again replaces it with the newer version."""
+        values: dict[str, Any] = {
+            "speaker": turn.speaker.value, "text": turn.text, "started_at": turn.started_at,
+            "ended_at": turn.ended_at, "phase": turn.phase.value if turn.phase else None,
+            "question_id": turn.question_id, "stt_confidence": turn.stt_confidence, "interrupted": turn.interrupted,
+            "metrics": turn.metrics.model_dump(exclude_none=True) if turn.metrics else None, "recorded_at": utcnow(),
+        }
+        stmt = self._insert()(TurnRow).values(interview_id=interview_id, idx=turn.index, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["interview_id", "idx"], set_=values)
+        with self.session() as s, s.begin():
+            s.execute(stmt)
+
+    def turns(self, interview_id: str) -> list[Turn]:
+        with self.session() as s:
+            rows = s.scalars(select(TurnRow).where(TurnRow.interview_id == interview_id).order_by(TurnRow.idx))
+            return [_turn_from_row(r) for r in rows]
+
+    def save_snapshot(self, interview_id: str, snapshot: EngineSnapshot) -> None:
+        with self.session() as s, s.begin():
+            done = s.execute(update(InterviewRow).where(InterviewRow.id == interview_id)
+                             .values(snapshot=snapshot.model_dump(mode="json"), updated_at=utcnow()))
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                raise StorageError(f"no interview '{interview_id}': create_interview first")
+
+    def load_snapshot(self, interview_id: str) -> EngineSnapshot | None:
+        with self.session() as s:
+            data = s.scalar(select(InterviewRow.snapshot).where(InterviewRow.id == interview_id))
+            return EngineSnapshot.model_validate(data) if data else None
+
+    # --- the evaluation queue ---
+
+    def enqueue_evaluation(self, interview_id: str, record: InterviewRecord, *, output_dir: str | None = None,
+                           again: bool = False) -> int:
+        """Queue the interview's evaluation; one job per interview, so calling twice returns the same job.
+
+        With `again`, a finished or failed job is queued anew with this record (a manual re-evaluation).
+        The interview row is created from the record if the caller never created it.
+        """
+        self.create_interview(interview_id, candidate_name=record.candidate_name, role=record.role,
+                              level=record.level, started_at=record.started_at, config_hash=record.config_hash)
+        data = record.model_dump(mode="json")
+        stmt = self._insert()(JobRow).values(
+            interview_id=interview_id, status=JobStatus.PENDING.value, record=data, output_dir=output_dir,
+            attempts=0, created_at=utcnow(), updated_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["interview_id"])
+        with self.session() as s, s.begin():
+            s.execute(stmt)
+            job = s.scalars(select(JobRow).where(JobRow.interview_id == interview_id)).one()
+            if again and job.status in (JobStatus.DONE, JobStatus.FAILED):
+                job.status, job.record, job.output_dir = JobStatus.PENDING.value, data, output_dir
+                job.attempts, job.last_error, job.finished_at = 0, None, None
+            return job.id
+
+    def pending_jobs(self) -> list[JobInfo]:
+        """Every job not done yet (pending, running or failed), oldest first."""
+        with self.session() as s:
+            rows = s.scalars(select(JobRow).where(JobRow.status != JobStatus.DONE.value).order_by(JobRow.id))
+            return [_job_info(r) for r in rows]
+
+    def job(self, job_id: int) -> JobInfo | None:
+        with self.session() as s:
+            row = s.get(JobRow, job_id)
+            return _job_info(row) if row else None
+
+    def claim_job(self, owner: str, lease_seconds: float, *, job_ids: Sequence[int] | None = None
+                  ) -> ClaimedJob | None:
+        """Lease the oldest claimable job (pending, or running with an expired lease) to `owner`, or None."""
+        now = utcnow()
+        claimable = or_(JobRow.status == JobStatus.PENDING.value,
+                        (JobRow.status == JobStatus.RUNNING.value) & (JobRow.lease_expires_at < now))
+        pick = select(JobRow.id).where(claimable)
+        if job_ids is not None:
+            pick = pick.where(JobRow.id.in_(list(job_ids)))
+        pick = pick.order_by(JobRow.id).limit(1).with_for_update(skip_locked=True)  # FOR UPDATE: Postgres only
+        stmt = (update(JobRow).where(JobRow.id == pick.scalar_subquery())
+                .values(status=JobStatus.RUNNING.value, lease_owner=owner,
+                        lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+                .returning(JobRow.id, JobRow.interview_id, JobRow.record, JobRow.output_dir))
+        with self.session() as s, s.begin():
+            row = s.execute(stmt).first()
+        if row is None:
+            return None
+        return ClaimedJob(id=row.id, interview_id=row.interview_id,
+                          record=InterviewRecord.model_validate(row.record), output_dir=row.output_dir, owner=owner)
+
+    def _owned(self, job_id: int, owner: str) -> Any:
+        return (JobRow.id == job_id) & (JobRow.lease_owner == owner) & (JobRow.status == JobStatus.RUNNING.value)
+
+    def renew_lease(self, job_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend the lease; False if the job is no longer this owner's (its lease expired and was taken)."""
+        now = utcnow()
+        with self.session() as s, s.begin():
+            done = s.execute(update(JobRow).where(self._owned(job_id, owner))
+                             .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now))
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def complete_job(self, job_id: int, owner: str, *, attempts: int, report: dict[str, Any], overall_score: float,
+                     decision: str, role_fit_percentage: int, json_path: str, html_path: str) -> bool:
+        """Store the evaluation and mark the job done, in one transaction; False (nothing stored) if the lease
+        was lost to another worker, which then owns the job."""
+        now = utcnow()
+        with self.session() as s, s.begin():
+            done = s.execute(update(JobRow).where(self._owned(job_id, owner))
+                             .values(status=JobStatus.DONE.value, attempts=JobRow.attempts + attempts,
+                                     last_error=None, lease_owner=None, lease_expires_at=None, finished_at=now,
+                                     updated_at=now)
+                             .returning(JobRow.interview_id)).first()
+            if done is None:
+                return False
+            s.add(EvaluationRow(interview_id=done.interview_id, job_id=job_id, overall_score=overall_score,
+                                decision=decision, role_fit_percentage=role_fit_percentage, report=report,
+                                json_path=json_path, html_path=html_path, created_at=now))
+            return True
+
+    def fail_job(self, job_id: int, owner: str, *, attempts: int, error: str) -> None:
+        """Attempts exhausted: keep the job, as failed, with its last error, until `retry_failed`."""
+        with self.session() as s, s.begin():
+            s.execute(update(JobRow).where(self._owned(job_id, owner))
+                      .values(status=JobStatus.FAILED.value, attempts=JobRow.attempts + attempts, last_error=error,
+                              lease_owner=None, lease_expires_at=None, updated_at=utcnow()))
+
+    def retry_failed(self) -> int:
+        """Put every failed job back in the queue; return how many."""
+        with self.session() as s, s.begin():
+            done = s.execute(update(JobRow).where(JobRow.status == JobStatus.FAILED.value)
+                             .values(status=JobStatus.PENDING.value, updated_at=utcnow()))
+            return int(done.rowcount)  # type: ignore[attr-defined]
+
+    def evaluations(self, interview_id: str) -> list[StoredEvaluation]:
+        with self.session() as s:
+            rows = s.scalars(select(EvaluationRow).where(EvaluationRow.interview_id == interview_id)
+                             .order_by(EvaluationRow.id))
+            return [StoredEvaluation(id=r.id, interview_id=r.interview_id, job_id=r.job_id,
+                                     overall_score=r.overall_score, decision=r.decision,
+                                     role_fit_percentage=r.role_fit_percentage, report=r.report,
+                                     json_path=r.json_path, html_path=r.html_path, created_at=r.created_at)
+                    for r in rows]
