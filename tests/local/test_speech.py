@@ -1,0 +1,171 @@
+"""Piper speaks, Whisper listens, through the LiveKit TTS/STT interfaces, with the real models."""
+
+from __future__ import annotations
+
+import asyncio
+import doctest
+import io
+import logging
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from livekit import rtc
+from livekit.agents import stt
+from livekit.plugins import silero
+
+from pipeline.local import piper_tts, whisper_stt
+from pipeline.local.piper_tts import PiperTTS
+from pipeline.local.whisper_stt import WhisperOptions, WhisperSTT, segment_confidence, to_whisper_input
+from pipeline.registry import ProviderError
+from tests.local import wer
+from tests.local.conftest import SENTENCE
+
+log = logging.getLogger(__name__)
+
+
+def speech_seconds(frames: list[rtc.AudioFrame]) -> float:
+    return sum(f.duration for f in frames)
+
+
+def test_wer_helper() -> None:
+    assert doctest.testmod(wer).failed == 0
+
+
+def test_unknown_voice_lists_known_voices() -> None:
+    with pytest.raises(ProviderError, match=r"unknown piper voice 'amy'; known voices: joe"):
+        PiperTTS(voice="amy")
+
+
+def test_unknown_synthesis_option_is_rejected() -> None:
+    with pytest.raises(ProviderError, match=r"unknown option\(s\) speed; known: length_scale"):
+        PiperTTS(synthesis={"speed": 1.2})
+
+
+def test_confidence_is_the_geometric_mean_token_probability() -> None:
+    assert segment_confidence([]) == 0.0
+    assert segment_confidence([(0.0, 1.0)]) == 1.0
+    assert segment_confidence([(-0.1, 2.0), (-0.4, 1.0)]) == pytest.approx(np.exp(-0.2))
+
+
+def test_whisper_input_is_16k_mono_float() -> None:
+    seconds, rate = 0.5, 48_000
+    t = np.arange(int(seconds * rate)) / rate
+    tone = (np.sin(2 * np.pi * 440 * t) * 10_000).astype(np.int16)
+    stereo = np.stack([tone, tone], axis=1).reshape(-1)
+    frame = rtc.AudioFrame(stereo.tobytes(), rate, 2, len(tone))
+
+    samples = to_whisper_input(frame)
+
+    assert samples.dtype == np.float32
+    assert abs(len(samples) - 8_000) <= 160  # the resampler may hold back a few ms
+    assert 0.25 < np.abs(samples).max() < 0.35
+
+
+@pytest.mark.local_models
+def test_piper_speaks_a_sentence_to_wav(piper_speech: list[rtc.AudioFrame], tmp_path: Path) -> None:
+    wav_path = tmp_path / "sentence.wav"
+    wav_path.write_bytes(rtc.combine_audio_frames(piper_speech).to_wav_bytes())
+
+    with wave.open(io.BytesIO(wav_path.read_bytes())) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 22_050)
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    assert 5.0 < len(pcm) / 22_050 < 15.0  # two sentences of natural speech
+    assert np.sqrt(np.mean(pcm.astype(np.float64) ** 2)) > 500  # not silence
+
+
+@pytest.mark.local_models
+async def test_piper_streams_audio_sentence_by_sentence(piper: PiperTTS) -> None:
+    started = time.perf_counter()
+    arrivals: list[float] = []
+    audio = 0.0
+    async for ev in piper.synthesize(SENTENCE):
+        arrivals.append(time.perf_counter() - started)
+        audio += ev.frame.duration
+    total = time.perf_counter() - started
+
+    ttfb = arrivals[0]
+    log.info("piper: ttfb %.3f s, %.2f s of audio in %.2f s, RTF %.3f", ttfb, audio, total, total / audio)
+    assert ttfb < 0.75 * total  # the first sentence is out before the second is synthesised
+    assert total / audio < 0.5
+
+
+@pytest.mark.local_models
+async def test_whisper_transcribes_piper_speech(whisper: WhisperSTT, piper_speech: list[rtc.AudioFrame]) -> None:
+    started = time.perf_counter()
+    event = await whisper.recognize(piper_speech)
+    elapsed = time.perf_counter() - started
+
+    (alt,) = event.alternatives
+    error = wer.word_error_rate(SENTENCE, alt.text)
+    log.info("whisper: %r, WER %.3f, confidence %.2f, RTF %.3f", alt.text, error, alt.confidence,
+             elapsed / speech_seconds(piper_speech))
+    assert event.type == stt.SpeechEventType.FINAL_TRANSCRIPT
+    assert error <= 0.10
+    assert alt.language == "en"
+    assert 0.5 < alt.confidence <= 1.0
+
+
+@pytest.mark.local_models
+async def test_whisper_takes_48k_stereo_input(whisper: WhisperSTT, piper_speech: list[rtc.AudioFrame]) -> None:
+    mono = rtc.combine_audio_frames(piper_speech)
+    resampler = rtc.AudioResampler(mono.sample_rate, 48_000, num_channels=1)
+    pcm = np.concatenate([np.frombuffer(f.data, np.int16) for f in [*resampler.push(mono), *resampler.flush()]])
+    stereo = rtc.AudioFrame(np.repeat(pcm, 2).tobytes(), 48_000, 2, len(pcm))
+
+    event = await whisper.recognize(stereo)
+
+    assert wer.word_error_rate(SENTENCE, event.alternatives[0].text) <= 0.10
+
+
+@pytest.mark.local_models
+async def test_recognition_does_not_block_the_event_loop(
+    whisper: WhisperSTT, piper_speech: list[rtc.AudioFrame]
+) -> None:
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    await whisper.recognize(piper_speech)
+    done.set()
+    await tick
+
+    assert len(gaps) > 5 and max(gaps) < 0.1
+
+
+@pytest.mark.local_models
+async def test_whisper_behind_the_vad_as_agent_session_uses_it(
+    whisper: WhisperSTT, piper_speech: list[rtc.AudioFrame]
+) -> None:
+    adapter = stt.StreamAdapter(stt=whisper, vad=silero.VAD.load())
+    rate = piper_speech[0].sample_rate
+    silence = rtc.AudioFrame(bytes(2 * rate // 50), rate, 1, rate // 50)  # 20 ms
+
+    finals: list[str] = []
+    stream = adapter.stream()
+    for frame in [silence] * 25 + piper_speech + [silence] * 75:
+        stream.push_frame(frame)
+    stream.end_input()
+    async for event in stream:
+        if event.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
+            finals.append(event.alternatives[0].text)
+    await stream.aclose()
+
+    assert wer.word_error_rate(SENTENCE, " ".join(finals)) <= 0.10
+
+
+@pytest.mark.local_models
+def test_models_are_loaded_once_per_process(whisper: WhisperSTT, piper: PiperTTS) -> None:
+    assert whisper_stt.load_model(WhisperOptions()) is whisper_stt.load_model(WhisperOptions(beam_size=1))
+    voice = piper_tts.voice_paths("joe")
+    assert piper_tts.load_voice(*voice) is piper_tts.load_voice(*voice)
