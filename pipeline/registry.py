@@ -24,6 +24,7 @@ Kind = Literal["stt", "llm", "tts", "vad"]
 Factory = Callable[[ProviderSpec, "BuildContext"], Any]
 
 _REGISTRY: dict[tuple[str, str], Factory] = {}
+_KEY_ENV: dict[tuple[str, str], str] = {}  # the API key variable a provider needs unless its spec names another
 
 
 class ProviderError(Exception):
@@ -48,9 +49,13 @@ class BuildContext:
         return value
 
 
-def register(kind: Kind, name: str) -> Callable[[Factory], Factory]:
+def register(kind: Kind, name: str, *, key_env: str | None = None) -> Callable[[Factory], Factory]:
+    """Register a factory; `key_env` names the API key variable the provider cannot start without."""
+
     def deco(factory: Factory) -> Factory:
         _REGISTRY[(kind, name)] = factory
+        if key_env:
+            _KEY_ENV[(kind, name)] = key_env
         return factory
 
     return deco
@@ -58,6 +63,21 @@ def register(kind: Kind, name: str) -> Callable[[Factory], Factory]:
 
 def known(kind: Kind) -> list[str]:
     return sorted(name for k, name in _REGISTRY if k == kind)
+
+
+def check_one(kind: Kind, spec: ProviderSpec, ctx: BuildContext) -> list[str]:
+    """What stops `spec` from being built, found without building it: an unknown provider or a missing key.
+
+    >>> check_one("llm", ProviderSpec(provider="nope"), BuildContext(env={}, setting="profiles.x.llm[0]"))
+    ... # doctest: +ELLIPSIS
+    ["profiles.x.llm[0]: unknown llm provider 'nope'; known: ..."]
+    """
+    if (kind, spec.provider) not in _REGISTRY:
+        return [f"{ctx.setting}: unknown {kind} provider '{spec.provider}'; known: {', '.join(known(kind))}"]
+    name = spec.api_key_env or _KEY_ENV.get((kind, spec.provider))
+    if name and not ctx.env.get(name, ""):
+        return [f"{ctx.setting}: provider '{spec.provider}' needs an API key: set ${name}"]
+    return []
 
 
 def build_one(kind: Kind, spec: ProviderSpec, ctx: BuildContext) -> Any:

@@ -32,6 +32,21 @@ class ProviderSpec(Strict):
 ProviderChain = list[ProviderSpec]
 
 
+class FallbackSettings(Strict):
+    """How a chain of providers fails over (LiveKit's FallbackAdapter), the same for STT, LLM and TTS."""
+
+    attempt_timeout: float = Field(default=10.0, gt=0, description="seconds one provider gets per attempt")
+    max_retry: int = Field(default=0, ge=0, le=5, description="retries on the same provider before the next")
+    retry_interval: float = Field(default=0.5, ge=0, description="seconds between retries")
+
+
+class EndpointingSettings(Strict):
+    """When a candidate's turn is over: silence after speech, in seconds."""
+
+    min_delay: float = Field(default=0.5, ge=0, le=10)
+    max_delay: float = Field(default=3.0, ge=0, le=30)
+
+
 class ProfileSettings(Strict):
     """One named provider stack. A list of providers becomes a FallbackAdapter, first one preferred."""
 
@@ -40,6 +55,12 @@ class ProfileSettings(Strict):
     tts: ProviderChain
     vad: ProviderSpec = Field(default_factory=lambda: ProviderSpec(provider="silero"))
     turn_detection: Literal["vad", "stt"] = "vad"
+    endpointing: EndpointingSettings = Field(default_factory=EndpointingSettings)
+    fallback: FallbackSettings = Field(default_factory=FallbackSettings)
+    guided: bool = Field(
+        default=False,
+        description="the code picks every next step and the LLM only phrases it, with no tools (small local models)",
+    )
     judge: ProviderSpec | None = Field(default=None, description="LLM for evaluation; default: first llm")
     judge_samples: int = Field(default=1, ge=1, le=10)
 

@@ -3,6 +3,10 @@
 `POST /v1/chat/completions` answers plain JSON or streamed SSE chunks (text deltas and tool calls), exactly as the
 OpenAI API does; every request body is kept in `requests` so tests can assert what the model was sent.
 
+`POST /v1/audio/transcriptions` (speech-to-text) answers with the text a `transcriber` makes of the uploaded WAV, and
+`POST /v1/audio/speech` (text-to-speech) with a WAV that a `speaker` makes of the text (by default a tone whose length
+follows the text); they are kept in `transcriptions` and `speech_requests`. Set `audio_status` to make both fail.
+
 Example::
 
     async with ScriptedOpenAI(lambda body: Reply(text="Hello!")) as server:
@@ -13,13 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import json
 import time
 import uuid
+import wave
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from aiohttp import web
 
 
@@ -41,18 +48,50 @@ class Reply:
 
 
 Responder = Callable[[dict[str, Any]], Reply | Awaitable[Reply]]
+Transcriber = Callable[[bytes], str]  # uploaded WAV bytes -> transcript
+Speaker = Callable[[str], bytes]  # text -> WAV bytes
+
+SPEECH_RATE = 24000
+
+
+def tone_wav(text: str, *, rate: int = SPEECH_RATE, seconds_per_char: float = 0.01, max_seconds: float = 3.0) -> bytes:
+    """A quiet 220 Hz tone as long as `text` would take to say (roughly), as 16-bit mono WAV."""
+    seconds = min(max(len(text) * seconds_per_char, 0.1), max_seconds)
+    t = np.arange(int(rate * seconds)) / rate
+    samples = (0.2 * 32767 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
+    return buf.getvalue()
 
 
 class ScriptedOpenAI:
-    def __init__(self, responder: Responder, *, model: str = "scripted-model"):
+    def __init__(
+        self,
+        responder: Responder,
+        *,
+        model: str = "scripted-model",
+        transcriber: Transcriber | None = None,
+        speaker: Speaker = tone_wav,
+    ):
         self.responder = responder
         self.model = model
+        self.transcriber = transcriber or (lambda audio: "")
+        self.speaker = speaker
+        self.audio_status = 200  # non-200: the audio endpoints fail, as a provider that is down
         self.requests: list[dict[str, Any]] = []
+        self.transcriptions: list[dict[str, Any]] = []  # form fields, plus the audio's size in bytes
+        self.speech_requests: list[dict[str, Any]] = []
         self._runner: web.AppRunner | None = None
         self.base_url = ""
-        self.app = web.Application()
+        self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.router.add_post("/v1/chat/completions", self._chat)
         self.app.router.add_get("/v1/models", self._models)
+        self.app.router.add_post("/v1/audio/transcriptions", self._transcribe)
+        self.app.router.add_post("/v1/audio/speech", self._speech)
 
     async def __aenter__(self) -> ScriptedOpenAI:
         await self.start()
@@ -77,6 +116,34 @@ class ScriptedOpenAI:
 
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
+
+    def _audio_error(self) -> web.Response:
+        return web.json_response({"error": {"message": "scripted failure", "type": "server_error"}},
+                                 status=self.audio_status)
+
+    async def _transcribe(self, request: web.Request) -> web.Response:
+        fields: dict[str, Any] = {}
+        audio = b""
+        async for part in await request.multipart():
+            if part.name == "file":
+                audio = await part.read()  # type: ignore[union-attr]
+            elif part.name:
+                fields[part.name] = await part.text()  # type: ignore[union-attr]
+        fields["audio_bytes"] = len(audio)
+        self.transcriptions.append(fields)
+        if self.audio_status != 200:
+            return self._audio_error()
+        text = self.transcriber(audio)
+        if fields.get("response_format") == "verbose_json":
+            return web.json_response({"task": "transcribe", "language": "english", "duration": 1.0, "text": text})
+        return web.json_response({"text": text})
+
+    async def _speech(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.speech_requests.append(body)
+        if self.audio_status != 200:
+            return self._audio_error()
+        return web.Response(body=self.speaker(body.get("input", "")), content_type="audio/wav")
 
     async def _reply_for(self, body: dict[str, Any]) -> Reply:
         result = self.responder(body)

@@ -1,0 +1,230 @@
+"""The interviewing agent: instructions from the engine, tools that drive it, spoken phase changes and time warnings.
+
+Two agents share one base:
+
+* :class:`InterviewAgent` lets the LLM drive the engine through function tools (record_profile, next_question,
+  ask_follow_up, add_note, flag_behaviour, end_interview). It can only ask what the engine hands out and can only
+  end the interview after the wrap-up (or when the candidate wants to stop).
+* :class:`GuidedInterviewAgent` has no tools: after every candidate turn the code itself asks the engine for the
+  next step and hands the LLM the exact words to phrase (small local models cannot be trusted with tool calls).
+
+The instructions are re-rendered from prompt_templates/ on every engine event. Candidate speech never enters them:
+the templates quote the candidate's name and role as data, and everything else comes from the engine and banks.
+
+Engine events raised by a timer are spoken at once when nobody is talking; otherwise they ride along with the reply
+to the candidate's next turn, so the agent does not talk over an answer. The interview's end is always spoken at
+once, and the session closes when the goodbye has been said.
+
+Example::
+
+    >>> driver = InterviewDriver(engine, prompts)                        # doctest: +SKIP
+    >>> agent = make_agent(driver, opening=Step("Greet the candidate."))  # doctest: +SKIP
+    >>> engine.subscribe(agent.on_engine_event)                          # doctest: +SKIP
+    >>> await AgentSession(llm=...).start(agent)                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable
+from typing import Any
+
+from livekit.agents import Agent, RunContext, ToolError, function_tool, llm
+from livekit.agents.voice import ModelSettings, SpeechHandle
+from livekit.agents.voice.generation import update_instructions
+
+from engine.events import Event, InterviewEnded, PhaseEntered
+from engine.instructions import render_instructions
+from pipeline.driver import EndReason, InterviewDriver, InvalidAnswer, Step, collecting
+
+log = logging.getLogger(__name__)
+
+_FREE_AGENT_STATES = ("listening", "idle")
+
+
+class InterviewerBase(Agent):
+    """What both interviewers share; `opening` is what to say first (the greeting, or a welcome back)."""
+
+    def __init__(self, driver: InterviewDriver, *, opening: Step):
+        self.driver = driver
+        self._opening = opening
+        self._applied = render_instructions(driver.prompts, driver.engine)
+        super().__init__(instructions=self._applied)
+        self._notices: list[str] = []  # timer events waiting for the candidate to finish
+        self._answered: set[str] = set()  # ids of candidate messages already handled
+        self._announcements: list[SpeechHandle] = []
+        self._live = False
+        self._closing = False
+
+    # ----- lifecycle -----------------------------------------------------------------------------------------
+
+    async def on_enter(self) -> None:
+        self._live = True
+        self._speak(self._opening)
+
+    async def on_exit(self) -> None:
+        self._live = False
+
+    def stop_speaking(self) -> None:
+        """The session is closing: events after this update state only."""
+        self._live = False
+
+    async def wait_for_announcements(self) -> None:
+        """Wait until everything said on the agent's own initiative (greeting, timer events) has been said."""
+        while pending := [h for h in self._announcements if not h.done()]:
+            for handle in pending:
+                await handle
+
+    # ----- engine events -------------------------------------------------------------------------------------
+
+    async def refresh_instructions(self) -> None:
+        text = render_instructions(self.driver.prompts, self.driver.engine)
+        if text != self._applied:
+            self._applied = text
+            await self.update_instructions(text)
+
+    async def on_engine_event(self, event: Event) -> None:
+        """Engine listener: re-render the instructions, then speak the event unless a driver call will."""
+        await self.refresh_instructions()
+        if isinstance(event, PhaseEntered | InterviewEnded):
+            self._supersede()
+        collected = collecting()
+        if collected is not None:
+            collected.append(event)  # the tool or guided step that caused it says it
+            return
+        if not self._live:
+            return
+        step = await self.driver.announce(event)
+        await self.refresh_instructions()
+        if step.ended or isinstance(event, InterviewEnded) or self._floor_is_free():
+            self._speak(step)
+        else:
+            log.debug("engine event %s waits for the candidate's turn", type(event).__name__)
+            self._notices.append(step.say)
+
+    def _supersede(self) -> None:
+        """A phase change makes earlier time warnings moot, spoken or still queued."""
+        self._notices.clear()
+        for handle in self._announcements:
+            if not handle.done() and handle.allow_interruptions:
+                handle.interrupt()
+
+    def _floor_is_free(self) -> bool:
+        session = self.session
+        return session.agent_state in _FREE_AGENT_STATES and session.user_state != "speaking"
+
+    def _speak(self, step: Step) -> None:
+        if not self._live:
+            return
+        # the goodbye is not interruptible: it is the last thing the candidate hears
+        handle = self.session.generate_reply(instructions=step.say, allow_interruptions=not step.ended)
+        self._announcements.append(handle)
+        if step.ended:
+            self._close_after_reply()
+
+    def _close_after_reply(self) -> None:
+        if not self._closing:
+            self._closing = True
+            # draining lets the queued goodbye play out before the session closes
+            self.session.shutdown(drain=True)
+
+    async def _after_step(self, step: Step) -> str:
+        await self.refresh_instructions()
+        if step.ended:
+            self._close_after_reply()
+        return step.say
+
+    # ----- each reply ----------------------------------------------------------------------------------------
+
+    async def turn_instructions(self, answer: str) -> str | None:
+        """Extra instructions for the reply to a candidate turn; the guided agent adds its next step."""
+        notices, self._notices = self._notices, []
+        return "\n".join(notices) or None
+
+    async def llm_node(
+        self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
+    ) -> AsyncIterable[llm.ChatChunk | str | Any]:
+        # every reply to a candidate turn passes here, spoken or typed, so this is where a turn's step is taken
+        last = chat_ctx.items[-1] if chat_ctx.items else None
+        if isinstance(last, llm.ChatMessage) and last.role == "user" and last.id not in self._answered:
+            self._answered.add(last.id)
+            extra = await self.turn_instructions(last.text_content or "")
+            # the step may have moved the phase on: this request gets the new instructions too
+            update_instructions(chat_ctx, instructions=self._applied, add_if_missing=True)
+            if extra:
+                chat_ctx.add_message(role="system", content=[extra])
+        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
+            yield chunk
+
+
+class InterviewAgent(InterviewerBase):
+    """The LLM drives the engine through these tools; each returns what to say next."""
+
+    @function_tool
+    async def record_profile(self, context: RunContext, name: str, role: str, years_of_experience: float) -> str:
+        """Record who the candidate is, as soon as they have said their name, role and experience.
+
+        Args:
+            name: the candidate's name, as they said it
+            role: the role they are applying for, in their words
+            years_of_experience: years of professional experience; 0 for none
+        """
+        try:
+            step = await self.driver.record_profile(name, role, years_of_experience)
+        except InvalidAnswer as exc:
+            raise ToolError(str(exc)) from None
+        return await self._after_step(step)
+
+    @function_tool
+    async def next_question(self, context: RunContext) -> str:
+        """Get the next interview question. It also moves to the next phase when this one is done."""
+        return await self._after_step(await self.driver.next_question())
+
+    @function_tool
+    async def ask_follow_up(self, context: RunContext) -> str:
+        """Ask permission for one follow-up on the current question; follow-ups per question are limited."""
+        return await self._after_step(await self.driver.follow_up())
+
+    @function_tool
+    async def add_note(self, context: RunContext, note: str) -> str:
+        """Leave a note for the evaluators (a notable strength, a doubtful claim, a technical problem).
+
+        Args:
+            note: one or two factual sentences
+        """
+        return await self._after_step(await self.driver.add_note(note))
+
+    @function_tool
+    async def flag_behaviour(self, context: RunContext, reason: str) -> str:
+        """Record abusive, harassing or clearly inappropriate behaviour; repeated behaviour ends the interview.
+
+        Args:
+            reason: what the candidate did, in a few neutral words
+        """
+        return await self._after_step(await self.driver.flag_behaviour(reason))
+
+    @function_tool
+    async def end_interview(self, context: RunContext, reason: EndReason) -> str:
+        """End the interview: only once the wrap-up is done, or when the candidate asks to stop.
+
+        Args:
+            reason: 'completed' after the wrap-up, 'candidate_request' if the candidate wants to stop
+        """
+        return await self._after_step(await self.driver.end(reason))
+
+
+class GuidedInterviewAgent(InterviewerBase):
+    """No tools: the code picks every step and the LLM only phrases it."""
+
+    async def turn_instructions(self, answer: str) -> str | None:
+        notices = await super().turn_instructions(answer)
+        step = await self.driver.answer_received(answer)
+        await self._after_step(step)
+        # the goodbye stands alone; otherwise a timer's notice (time nearly up) still shapes the next words
+        return step.say if step.ended or not notices else f"{notices}\n{step.say}"
+
+
+def make_agent(driver: InterviewDriver, *, opening: Step) -> InterviewerBase:
+    """The agent for the driver's mode: guided, or tool-driven."""
+    cls = GuidedInterviewAgent if driver.guided else InterviewAgent
+    return cls(driver, opening=opening)

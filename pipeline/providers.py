@@ -1,0 +1,243 @@
+"""Cloud and OpenAI-compatible providers, and the whole STT/LLM/TTS/VAD stack of a profile built from config.
+
+Each provider is one registry entry. `openai` talks to OpenAI (an API key is required); `openai-compatible` talks to
+any server speaking the same protocol at `base_url` (Ollama, vLLM, Groq, llama.cpp, a local Whisper server), with a
+key only when `api_key_env` names one. Constructing a plugin makes no network call.
+
+A chain of more than one spec becomes LiveKit's FallbackAdapter, first one preferred. Every missing key and unknown
+provider of a profile is reported at once, as one :class:`ProviderError`, before anything is built.
+
+Example::
+
+    >>> profile = ProfileSettings.model_validate({
+    ...     "stt": {"provider": "openai", "model": "whisper-1"},
+    ...     "llm": [{"provider": "openai", "model": "gpt-4o"},
+    ...             {"provider": "openai-compatible", "model": "llama3.1", "base_url": "http://127.0.0.1:11434/v1"}],
+    ...     "tts": {"provider": "openai", "model": "tts-1", "voice": "coral"}})
+    >>> stack = build_stack(profile, BuildContext(env={"OPENAI_API_KEY": "sk-"}), "profiles.openai")  # doctest: +SKIP
+    >>> type(stack.llm).__name__                                                               # doctest: +SKIP
+    'FallbackAdapter'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from livekit.agents import llm, stt, tts, vad
+from livekit.agents.types import NOT_GIVEN
+from livekit.plugins import deepgram, openai, silero
+
+from pipeline.registry import BuildContext, Kind, ProviderError, build_one, check_one, register
+from pipeline.settings import FallbackSettings, ProfileSettings, ProviderSpec
+
+log = logging.getLogger(__name__)
+
+OPENAI_KEY = "OPENAI_API_KEY"
+DEEPGRAM_KEY = "DEEPGRAM_API_KEY"
+# OpenAI-compatible servers that need no key still get one: the plugins refuse to start without it.
+PLACEHOLDER_KEY = "not-needed"
+DEFAULT_OPENAI_VOICE = "coral"  # the seed's voice
+
+
+@dataclass
+class ProviderStack:
+    """What an AgentSession is built from; `stt`, `tts` and `vad` are None for a text-only session."""
+
+    llm: llm.LLM
+    stt: stt.STT | None = None
+    tts: tts.TTS | None = None
+    vad: vad.VAD | None = None
+
+
+def _options(spec: ProviderSpec, ctx: BuildContext, build: Any, **kwargs: Any) -> Any:
+    """Call a plugin constructor with the spec's extra `options`; a wrong option names its setting."""
+    try:
+        return build(**kwargs, **spec.options)
+    except TypeError as exc:
+        raise ProviderError(f"{ctx.setting}.options: {exc}") from exc
+    except ValueError as exc:
+        raise ProviderError(f"{ctx.setting}: {exc}") from exc
+
+
+def _compatible(spec: ProviderSpec, ctx: BuildContext) -> tuple[str, str]:
+    """Base URL and key of an OpenAI-compatible server."""
+    if not spec.base_url:
+        raise ProviderError(f"{ctx.setting}.base_url: provider 'openai-compatible' needs the server's base_url")
+    key = ctx.api_key(spec, spec.api_key_env) if spec.api_key_env else PLACEHOLDER_KEY
+    return spec.base_url, key
+
+
+# ----- STT ---------------------------------------------------------------------------------------------------
+
+
+@register("stt", "openai", key_env=OPENAI_KEY)
+def _openai_stt(spec: ProviderSpec, ctx: BuildContext) -> stt.STT:
+    return _options(spec, ctx, openai.STT, model=spec.model or "whisper-1", language=spec.language or "en",
+                    base_url=spec.base_url or NOT_GIVEN, api_key=ctx.api_key(spec, OPENAI_KEY))
+
+
+@register("stt", "openai-compatible")
+def _compatible_stt(spec: ProviderSpec, ctx: BuildContext) -> stt.STT:
+    base_url, key = _compatible(spec, ctx)
+    return _options(spec, ctx, openai.STT, model=spec.model or "whisper-1", language=spec.language or "en",
+                    base_url=base_url, api_key=key)
+
+
+@register("stt", "deepgram", key_env=DEEPGRAM_KEY)
+def _deepgram_stt(spec: ProviderSpec, ctx: BuildContext) -> stt.STT:
+    extra = {"base_url": spec.base_url} if spec.base_url else {}
+    return _options(spec, ctx, deepgram.STT, model=spec.model or "nova-3", language=spec.language or "en-US",
+                    api_key=ctx.api_key(spec, DEEPGRAM_KEY), **extra)
+
+
+# ----- LLM ---------------------------------------------------------------------------------------------------
+
+
+@register("llm", "openai", key_env=OPENAI_KEY)
+def _openai_llm(spec: ProviderSpec, ctx: BuildContext) -> llm.LLM:
+    return _options(spec, ctx, openai.LLM, model=spec.model or "gpt-4o", base_url=spec.base_url or NOT_GIVEN,
+                    api_key=ctx.api_key(spec, OPENAI_KEY))
+
+
+@register("llm", "openai-compatible")
+def _compatible_llm(spec: ProviderSpec, ctx: BuildContext) -> llm.LLM:
+    if not spec.model:
+        raise ProviderError(f"{ctx.setting}.model: provider 'openai-compatible' needs the model name the server uses")
+    base_url, key = _compatible(spec, ctx)
+    return _options(spec, ctx, openai.LLM, model=spec.model, base_url=base_url, api_key=key)
+
+
+# ----- TTS ---------------------------------------------------------------------------------------------------
+
+
+@register("tts", "openai", key_env=OPENAI_KEY)
+def _openai_tts(spec: ProviderSpec, ctx: BuildContext) -> tts.TTS:
+    return _options(spec, ctx, openai.TTS, model=spec.model or "tts-1", voice=spec.voice or DEFAULT_OPENAI_VOICE,
+                    base_url=spec.base_url or NOT_GIVEN, api_key=ctx.api_key(spec, OPENAI_KEY))
+
+
+@register("tts", "openai-compatible")
+def _compatible_tts(spec: ProviderSpec, ctx: BuildContext) -> tts.TTS:
+    base_url, key = _compatible(spec, ctx)
+    return _options(spec, ctx, openai.TTS, model=spec.model or "tts-1", voice=spec.voice or DEFAULT_OPENAI_VOICE,
+                    base_url=base_url, api_key=key)
+
+
+@register("tts", "deepgram", key_env=DEEPGRAM_KEY)
+def _deepgram_tts(spec: ProviderSpec, ctx: BuildContext) -> tts.TTS:
+    extra = {"base_url": spec.base_url} if spec.base_url else {}
+    # Deepgram names voices as models (aura-2-thalia-en): a `voice` setting wins
+    return _options(spec, ctx, deepgram.TTS, model=spec.voice or spec.model or "aura-2-thalia-en",
+                    api_key=ctx.api_key(spec, DEEPGRAM_KEY), **extra)
+
+
+# ----- VAD ---------------------------------------------------------------------------------------------------
+
+
+@register("vad", "silero")
+def _silero_vad(spec: ProviderSpec, ctx: BuildContext) -> vad.VAD:
+    # the ONNX model ships inside the plugin; loading takes well under a second
+    return _options(spec, ctx, silero.VAD.load)
+
+
+# ----- stacks ------------------------------------------------------------------------------------------------
+
+
+def _load_local_providers() -> str | None:
+    """Register the local providers (pipeline/local registers them on import); None, or why they are missing."""
+    try:
+        importlib.import_module("pipeline.local")
+    except ImportError as exc:
+        log.debug("local providers unavailable: %s", exc)
+        return f"local providers unavailable ({exc}); install the 'local' extra"
+    return None
+
+
+def _chains(profile: ProfileSettings, audio: bool) -> list[tuple[Kind, list[ProviderSpec]]]:
+    chains: list[tuple[Kind, list[ProviderSpec]]] = [("llm", profile.llm)]
+    if audio:
+        chains = [("stt", profile.stt), *chains, ("tts", profile.tts), ("vad", [profile.vad])]
+    return chains
+
+
+def _setting(ctx: BuildContext, prefix: str, kind: Kind, index: int | None) -> BuildContext:
+    # the services list is shared, so helpers started by any factory are stopped with the stack
+    where = f"{prefix}.{kind}" + (f"[{index}]" if index is not None else "")
+    return dataclasses.replace(ctx, setting=where)
+
+
+def check_profile(profile: ProfileSettings, ctx: BuildContext, setting_prefix: str, *, audio: bool = True
+                  ) -> list[str]:
+    """Every unknown provider and missing key of a profile, each naming its setting or variable."""
+    local_problem = _load_local_providers()
+    problems = []
+    for kind, chain in _chains(profile, audio):
+        for i, spec in enumerate(chain):
+            problems += check_one(kind, spec, _setting(ctx, setting_prefix, kind, i if kind != "vad" else None))
+    if local_problem and any("unknown" in p for p in problems):
+        problems.append(f"{setting_prefix}: {local_problem}")
+    return problems
+
+
+def build_stack(
+    profile: ProfileSettings,
+    ctx: BuildContext,
+    setting_prefix: str,
+    *,
+    audio: bool = True,
+    vad_instance: vad.VAD | None = None,
+) -> ProviderStack:
+    """Build the providers of `profile`; `audio=False` builds the LLM only (typed-text sessions).
+
+    `vad_instance` reuses an already loaded VAD (the worker prewarms one per process).
+    Raises one :class:`ProviderError` listing every problem, before any candidate joins.
+    """
+    problems = check_profile(profile, ctx, setting_prefix, audio=audio)
+    if problems:
+        raise ProviderError("\n".join(problems))
+    built: dict[Kind, list[Any]] = {}
+    for kind, chain in _chains(profile, audio):
+        if kind == "vad" and vad_instance is not None:
+            built["vad"] = [vad_instance]
+            continue
+        for i, spec in enumerate(chain):
+            try:
+                built.setdefault(kind, []).append(
+                    build_one(kind, spec, _setting(ctx, setting_prefix, kind, i if kind != "vad" else None)))
+            except ProviderError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise ProviderError("\n".join(problems))
+    fb = profile.fallback
+    stack = ProviderStack(llm=_llm_chain(built["llm"], fb))
+    if audio:
+        stack.vad = built["vad"][0]
+        stack.stt = _stt_chain(built["stt"], fb, stack.vad)
+        stack.tts = _tts_chain(built["tts"], fb)
+    return stack
+
+
+def _llm_chain(items: list[llm.LLM], fb: FallbackSettings) -> llm.LLM:
+    if len(items) == 1:
+        return items[0]
+    return llm.FallbackAdapter(items, attempt_timeout=fb.attempt_timeout, max_retry_per_llm=fb.max_retry,
+                               retry_interval=fb.retry_interval)
+
+
+def _stt_chain(items: list[stt.STT], fb: FallbackSettings, vad_instance: vad.VAD | None) -> stt.STT:
+    if len(items) == 1:
+        return items[0]
+    # non-streaming STTs (Whisper over HTTP) are wrapped with the VAD so the chain can stream
+    return stt.FallbackAdapter(items, vad=vad_instance, attempt_timeout=fb.attempt_timeout,
+                               max_retry_per_stt=fb.max_retry, retry_interval=fb.retry_interval)
+
+
+def _tts_chain(items: list[tts.TTS], fb: FallbackSettings) -> tts.TTS:
+    if len(items) == 1:
+        return items[0]
+    # different sample rates are fine: the adapter resamples to the highest one
+    return tts.FallbackAdapter(items, max_retry_per_tts=fb.max_retry)

@@ -1,0 +1,252 @@
+"""One interview: the engine, the agent and LiveKit's AgentSession wired together, persisted turn by turn.
+
+:class:`InterviewSession` starts (or resumes) the engine, runs its timers for the session's life, captures every
+spoken turn into the sink as it happens (with a snapshot of the engine after each), and when the interview is over —
+the agent said goodbye, the candidate left, or the session was closed, whichever comes first — builds the
+:class:`~engine.transcript.InterviewRecord` and hands it to `on_finished` exactly once, in a task of its own, so the
+session's close is never held up by evaluation.
+
+Example::
+
+    >>> interview = InterviewSession(setup, stack, JournalSink(Path("runs")), on_finished=queue_evaluation)
+    ... # doctest: +SKIP
+    >>> await interview.start(room=ctx.room)     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import AgentSession
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from livekit.agents.voice import room_io
+from livekit.agents.voice.events import CloseEvent, CloseReason, ConversationItemAddedEvent
+from livekit.agents.voice.run_result import RunResult
+
+from engine.banks import BankSet
+from engine.clock import Clock, RealClock
+from engine.events import Event, InterviewEnded, PhaseEntered
+from engine.instructions import render_event
+from engine.interview import InterviewEngine
+from engine.prompts import PromptLibrary
+from engine.settings import InterviewSettings
+from engine.snapshot import EngineSnapshot, Profile
+from engine.transcript import InterviewRecord, Turn
+from pipeline.agent import InterviewerBase, make_agent
+from pipeline.driver import InterviewDriver, Step
+from pipeline.ports import InterviewSink, OnFinished
+from pipeline.providers import ProviderStack
+from pipeline.settings import ProfileSettings
+from pipeline.transcript import TranscriptRecorder
+
+log = logging.getLogger(__name__)
+
+MAX_TOOL_STEPS = 4  # record_profile, next_question and a note may all precede one reply
+CLOSE_REASONS = {CloseReason.PARTICIPANT_DISCONNECTED: "candidate_left", CloseReason.JOB_SHUTDOWN: "candidate_left",
+                 CloseReason.ERROR: "error"}
+
+
+@dataclass(frozen=True)
+class InterviewSetup:
+    """What every interview of a process shares, loaded and validated once."""
+
+    settings: InterviewSettings
+    banks: BankSet
+    prompts: PromptLibrary
+    profile: ProfileSettings
+    config_hash: str | None = None
+
+
+def session_options(profile: ProfileSettings, stack: ProviderStack) -> dict[str, Any]:
+    """AgentSession options from a provider profile (turn detection, endpointing)."""
+    detector = stack.vad if profile.turn_detection == "vad" else stack.stt
+    return {
+        "turn_handling": {
+            # a typed-text session has no audio to detect turns in: each message is a turn
+            "turn_detection": profile.turn_detection if detector is not None else "manual",
+            "endpointing": {"min_delay": profile.endpointing.min_delay, "max_delay": profile.endpointing.max_delay},
+            # adaptive interruption needs LiveKit's hosted inference; the VAD decides here
+            "interruption": {"mode": "vad"},
+            # in guided mode each reply takes an engine step, which a speculative reply must not take early
+            "preemptive_generation": {"enabled": not profile.guided},
+        },
+        "max_tool_steps": MAX_TOOL_STEPS,
+        "session_close_transcript_timeout": 1.0,
+    }
+
+
+class InterviewSession:
+    """Give `snapshot` (and the `previous_turns` of its transcript) to resume an interrupted interview."""
+
+    def __init__(
+        self,
+        setup: InterviewSetup,
+        stack: ProviderStack,
+        sink: InterviewSink,
+        *,
+        on_finished: OnFinished | None = None,
+        clock: Clock | None = None,
+        preset: Profile | None = None,
+        interview_id: str | None = None,
+        snapshot: EngineSnapshot | None = None,
+        previous_turns: list[Turn] | None = None,
+        started_at: datetime | None = None,
+    ):
+        self.setup = setup
+        self.sink = sink
+        self.on_finished = on_finished
+        clock = clock or RealClock()
+        if snapshot is not None:
+            self.engine = InterviewEngine.restore(snapshot, setup.settings, setup.banks, clock)
+        else:
+            self.engine = InterviewEngine(setup.settings, setup.banks, clock, interview_id=interview_id,
+                                          profile=preset)
+        self._resumed = snapshot is not None
+        self.started_at = started_at or datetime.now(UTC)
+        self.driver = InterviewDriver(self.engine, setup.prompts, guided=setup.profile.guided)
+        self.recorder = TranscriptRecorder(self.engine, previous=previous_turns)
+        self.session: AgentSession = AgentSession(stt=stack.stt, llm=stack.llm, tts=stack.tts, vad=stack.vad,
+                                                  **session_options(setup.profile, stack))
+        self.agent: InterviewerBase | None = None
+        self.record: InterviewRecord | None = None
+        self._early_events: list[Event] = []
+        self._writes: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._timers: asyncio.Task[None] | None = None
+        self._finish_task: asyncio.Task[None] | None = None
+        self.session.on("conversation_item_added", self._on_item)
+        self.session.on("close", self._on_close)
+
+    @property
+    def interview_id(self) -> str:
+        return self.engine.interview_id
+
+    @property
+    def turns(self) -> list[Turn]:
+        return self.recorder.turns
+
+    # ----- starting ------------------------------------------------------------------------------------------
+
+    async def start(
+        self,
+        *,
+        room: NotGivenOr[rtc.Room] = NOT_GIVEN,
+        room_options: NotGivenOr[room_io.RoomOptions] = NOT_GIVEN,
+        capture_run: bool = False,
+    ) -> RunResult | None:
+        """Start the engine and the session; with `capture_run`, return the run of the opening words."""
+        self._writer = asyncio.create_task(self._write_loop(), name="sima-sink-writer")
+        self.engine.subscribe(self._on_event)
+        if self._resumed:
+            opening = await self.driver.resume()
+        else:
+            p = self.engine.profile
+            self._persist(self.sink.create_interview, self.interview_id, candidate_name=p.name, role=p.role,
+                          level=p.level, started_at=self.started_at, config_hash=self.setup.config_hash)
+            await self.engine.start()
+            greeting = next(e for e in self._early_events if isinstance(e, PhaseEntered))
+            opening = Step(render_event(self.setup.prompts, self.engine, greeting))
+        self._persist_snapshot()
+        self.agent = make_agent(self.driver, opening=opening)
+        self._timers = asyncio.create_task(self._run_timers(), name="sima-engine-timers")
+        log.info("interview %s starting (%s mode)", self.interview_id, "guided" if self.driver.guided else "tools")
+        return await self.session.start(self.agent, room=room, room_options=room_options, capture_run=capture_run)
+
+    async def _run_timers(self) -> None:
+        try:
+            await self.engine.run_timers()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("interview %s: engine timers failed", self.interview_id)
+
+    # ----- while it runs -------------------------------------------------------------------------------------
+
+    async def _on_event(self, event: Event) -> None:
+        if isinstance(event, PhaseEntered | InterviewEnded):
+            self._persist_snapshot()
+        if self.agent is None:
+            self._early_events.append(event)
+        elif self._finish_task is None:
+            await self.agent.on_engine_event(event)
+
+    def _on_item(self, ev: ConversationItemAddedEvent) -> None:
+        turn = self.recorder.capture(ev.item)
+        if turn is not None:
+            self._persist(self.sink.append_turn, self.interview_id, turn)
+            self._persist_snapshot()
+
+    def _persist_snapshot(self) -> None:
+        self._persist(self.sink.save_snapshot, self.interview_id, self.engine.snapshot())
+
+    def _persist(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        # one writer, in order: the interview's record exists before its first turn
+        self._writes.put_nowait(functools.partial(write, *args, **kwargs))
+
+    async def _write_loop(self) -> None:
+        while True:
+            job = await self._writes.get()
+            try:
+                await asyncio.to_thread(job)
+            except Exception:
+                # a storage hiccup must not end the interview; the journal or the next write still has it
+                log.exception("interview %s: could not persist", self.interview_id)
+            finally:
+                self._writes.task_done()
+
+    async def flush(self) -> None:
+        """Wait until everything captured so far has been handed to the sink."""
+        await self._writes.join()
+
+    async def wait_for_announcements(self) -> None:
+        if self.agent is not None:
+            await self.agent.wait_for_announcements()
+
+    # ----- finishing -----------------------------------------------------------------------------------------
+
+    def _on_close(self, ev: CloseEvent) -> None:
+        self._begin_finish(CLOSE_REASONS.get(ev.reason, "session_closed"))
+
+    def _begin_finish(self, reason: str) -> None:
+        if self._finish_task is None:
+            self._finish_task = asyncio.create_task(self._finish(reason), name="sima-interview-finish")
+
+    async def _finish(self, reason: str) -> None:
+        if self.agent is not None:
+            self.agent.stop_speaking()
+        if not self.engine.ended:
+            await self.engine.end(reason)
+        if self._timers is not None:
+            self._timers.cancel()
+        self._persist_snapshot()
+        if self._writer is not None:
+            await self.flush()
+            self._writer.cancel()
+        self.record = InterviewRecord.build(self.engine.snapshot(), self.turns, self.setup.banks, self.started_at,
+                                            self.setup.config_hash)
+        log.info("interview %s finished (%s), %d turns", self.interview_id, self.engine.snapshot().end_reason,
+                 len(self.turns))
+        if self.on_finished is not None:
+            try:
+                await self.on_finished(self.record)
+            except Exception:
+                log.exception("interview %s: on_finished failed", self.interview_id)
+
+    async def wait_finished(self) -> InterviewRecord | None:
+        """Wait for the end of the interview's handling (including `on_finished`); the record, once built."""
+        if self._finish_task is not None:
+            await asyncio.shield(self._finish_task)
+        return self.record
+
+    async def aclose(self) -> InterviewRecord | None:
+        """Close the session (if it is still open) and finish the interview."""
+        await self.session.aclose()
+        self._begin_finish("session_closed")
+        return await self.wait_finished()

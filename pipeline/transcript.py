@@ -1,0 +1,91 @@
+"""Turns from LiveKit conversation items: who spoke, what, when (interview seconds), in which phase, on which question.
+
+A candidate turn belongs to the question the agent had just asked, so its phase and question id are the ones of the
+agent turn before it. Latency figures come from `ChatMessage.metrics`; STT confidence only where the STT gave one
+(LiveKit reports 0.0 for providers that have none, which is recorded as unknown).
+
+Example::
+
+    >>> recorder = TranscriptRecorder(engine)                       # doctest: +SKIP
+    >>> session.on("conversation_item_added", lambda ev: recorder.capture(ev.item))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from livekit.agents import llm
+
+from engine.interview import InterviewEngine
+from engine.phases import Phase
+from engine.transcript import Speaker, Turn, TurnMetrics
+
+# ChatMessage.metrics key -> TurnMetrics field
+_METRICS = {
+    "transcription_delay": "transcription_delay",
+    "end_of_turn_delay": "end_of_turn_delay",
+    "llm_node_ttft": "llm_ttft",
+    "tts_node_ttfb": "tts_ttfb",
+    "e2e_latency": "e2e_latency",
+}
+
+
+def turn_metrics(metrics: dict[str, Any]) -> TurnMetrics | None:
+    """The latency figures of a message, or None when it has none (typed input, for example).
+
+    >>> turn_metrics({"llm_node_ttft": 0.4, "started_speaking_at": 1.0})
+    TurnMetrics(transcription_delay=None, end_of_turn_delay=None, llm_ttft=0.4, tts_ttfb=None, e2e_latency=None)
+    """
+    values = {field: float(metrics[key]) for key, field in _METRICS.items() if metrics.get(key) is not None}
+    return TurnMetrics(**values) if values else None
+
+
+class TranscriptRecorder:
+    """Numbers turns from `start_index` (a resumed interview continues its transcript)."""
+
+    def __init__(self, engine: InterviewEngine, *, previous: list[Turn] | None = None):
+        self.engine = engine
+        self.turns: list[Turn] = list(previous or [])
+        agent_turns = [t for t in self.turns if t.speaker is Speaker.AGENT]
+        last = agent_turns[-1] if agent_turns else None
+        # what a candidate's words answer: the phase and question of the agent's last turn
+        self._answering: tuple[Phase | None, str | None] = (
+            (last.phase, last.question_id) if last else (engine.phase, None))
+
+    def _phase(self) -> Phase | None:
+        if self.engine.phase is not None:
+            return self.engine.phase
+        phases = self.engine.snapshot().phases
+        return phases[-1].phase if phases else None  # after the end: the phase the interview ended in
+
+    def capture(self, item: Any) -> Turn | None:
+        """The turn for a conversation item, or None for items that are not spoken messages (handoffs, tools)."""
+        if not isinstance(item, llm.ChatMessage) or item.role not in ("user", "assistant"):
+            return None
+        text = (item.text_content or "").strip()
+        if not text:
+            return None
+        ended_at, started_at = self._times(item.metrics)
+        if item.role == "assistant":
+            question = self.engine.current_question if self.engine.phase else None
+            phase, question_id = self._phase(), question.id if question else None
+            self._answering = (phase, question_id)
+            speaker, confidence = Speaker.AGENT, None
+        else:
+            phase, question_id = self._answering
+            speaker = Speaker.CANDIDATE
+            confidence = item.transcript_confidence if item.transcript_confidence else None
+        turn = Turn(index=len(self.turns), speaker=speaker, text=text, started_at=started_at, ended_at=ended_at,
+                    phase=phase, question_id=question_id, stt_confidence=confidence, interrupted=item.interrupted,
+                    metrics=turn_metrics(dict(item.metrics)))
+        self.turns.append(turn)
+        return turn
+
+    def _times(self, metrics: Any) -> tuple[float, float]:
+        """End and start in interview seconds; wall-clock speaking times are placed back from now."""
+        now = self.engine.now()
+        started, stopped = metrics.get("started_speaking_at"), metrics.get("stopped_speaking_at")
+        ended_at = max(now - max(time.time() - stopped, 0.0), 0.0) if stopped else now
+        started_at = max(ended_at - (stopped - started), 0.0) if started and stopped else ended_at
+        return round(ended_at, 3), round(started_at, 3)
