@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from livekit import rtc
-from livekit.agents import stt
+from livekit.agents import stt, tts
 from livekit.plugins import silero
 
 from pipeline.local import piper_tts, whisper_stt
@@ -169,3 +169,33 @@ def test_models_are_loaded_once_per_process(whisper: WhisperSTT, piper: PiperTTS
     assert whisper_stt.load_model(WhisperOptions()) is whisper_stt.load_model(WhisperOptions(beam_size=1))
     voice = piper_tts.voice_paths("joe")
     assert piper_tts.load_voice(*voice) is piper_tts.load_voice(*voice)
+
+
+@pytest.mark.local_models
+async def test_piper_behind_the_sentence_stream_adapter_round_trips_through_whisper(
+    piper: PiperTTS, whisper: WhisperSTT
+) -> None:
+    """AgentSession feeds a non-streaming TTS through tts.StreamAdapter, token by token as the LLM writes."""
+    adapter = tts.StreamAdapter(tts=piper)
+    stream = adapter.stream()
+    for word in SENTENCE.split(" "):
+        stream.push_text(word + " ")
+    stream.end_input()
+    frames = [ev.frame async for ev in stream]
+    await stream.aclose()
+
+    assert {f.sample_rate for f in frames} == {22_050}
+    event = await whisper.recognize(frames)
+    assert wer.word_error_rate(SENTENCE, event.alternatives[0].text) <= 0.10
+
+
+@pytest.mark.local_models
+async def test_interrupted_synthesis_stops_cleanly(piper: PiperTTS) -> None:
+    stream = piper.synthesize(" ".join([SENTENCE] * 6))
+    await stream.__anext__()  # the candidate barges in after the first audio
+
+    started = time.perf_counter()
+    await stream.aclose()
+
+    assert time.perf_counter() - started < 1.0
+    assert (await piper.synthesize("Go on.").collect()).duration > 0.2
