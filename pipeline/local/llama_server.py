@@ -10,7 +10,9 @@ Example::
     ...                                 Path(".cache/sima")) as server:          # doctest: +SKIP
     ...     client = openai.AsyncOpenAI(base_url=server.base_url, api_key="local")
 
-`start()` / `stop()` are the same, synchronous (for sync factories and worker prewarm hooks).
+`start()` / `stop()` are the same, synchronous (for sync factories and worker prewarm hooks). Call `start()` from a
+thread that outlives the server (main or event-loop thread): on Linux the server is told to exit when the thread
+that spawned it dies, so a crashed agent leaves no orphan.
 """
 
 from __future__ import annotations
