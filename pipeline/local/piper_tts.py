@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from livekit.agents import tts
+from livekit.agents import APIError, tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.utils import shortuuid
 
@@ -164,7 +164,9 @@ class PiperChunkedStream(tts.ChunkedStream):
         try:
             while (item := await queue.get()) is not None:
                 if isinstance(item, BaseException):
-                    raise item
+                    # APIError is what LiveKit's retry and FallbackAdapter logic understands
+                    message = f"piper failed to synthesise {self.input_text[:60]!r}: {item}"
+                    raise APIError(message, retryable=False) from item
                 output_emitter.push(item)
             output_emitter.flush()
         finally:

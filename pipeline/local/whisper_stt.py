@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from livekit import rtc
-from livekit.agents import stt
+from livekit.agents import APIError, stt
 from livekit.agents.types import NOT_GIVEN, APIConnectOptions, NotGivenOr
 from livekit.agents.utils import AudioBuffer, shortuuid
 
@@ -112,7 +112,11 @@ class WhisperSTT(stt.STT):
         conn_options: APIConnectOptions,
     ) -> stt.SpeechEvent:
         samples = to_whisper_input(rtc.combine_audio_frames(buffer))
-        text, confidence = await asyncio.to_thread(self._transcribe, samples)
+        try:
+            text, confidence = await asyncio.to_thread(self._transcribe, samples)
+        except Exception as exc:  # APIError is what LiveKit's retry and FallbackAdapter logic understands
+            raise APIError(f"faster-whisper failed on {len(samples) / SAMPLE_RATE:.1f} s of audio: {exc}",
+                           retryable=False) from exc
         duration = len(samples) / SAMPLE_RATE
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,

@@ -8,12 +8,13 @@ import io
 import logging
 import time
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from livekit import rtc
-from livekit.agents import stt, tts
+from livekit.agents import APIConnectOptions, APIError, stt, tts
 from livekit.plugins import silero
 
 from pipeline.local import piper_tts, whisper_stt
@@ -199,3 +200,14 @@ async def test_interrupted_synthesis_stops_cleanly(piper: PiperTTS) -> None:
 
     assert time.perf_counter() - started < 1.0
     assert (await piper.synthesize("Go on.").collect()).duration > 0.2
+
+
+async def test_synthesis_failures_surface_as_api_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: PiperTTS, text: str, cancelled: object) -> Iterator[bytes]:
+        yield b"\0\0" * 2205
+        raise RuntimeError("espeak exploded")
+
+    monkeypatch.setattr(PiperTTS, "_chunks", broken)
+
+    with pytest.raises(APIError, match=r"piper failed to synthesise 'Hello\.': espeak exploded"):
+        await PiperTTS().synthesize("Hello.", conn_options=APIConnectOptions(max_retry=0)).collect()
