@@ -106,7 +106,8 @@ class InterviewDriver:
     async def next_question(self) -> Step:
         """The next bank question, chosen by the engine; moving to the next phase when this one is done."""
         nxt, events = await self._call(self.engine.next_question())
-        assert nxt.question is not None or self.engine.ended
+        if nxt.question is None:  # the interview is over: the goodbye
+            return self._with_events("", events)
         return self._with_events(f"Ask this question now, in your own words: {nxt.question.text}", events)
 
     async def follow_up(self) -> Step:

@@ -231,9 +231,13 @@ def _llm_chain(items: list[llm.LLM], fb: FallbackSettings) -> llm.LLM:
 def _stt_chain(items: list[stt.STT], fb: FallbackSettings, vad_instance: vad.VAD | None) -> stt.STT:
     if len(items) == 1:
         return items[0]
-    # non-streaming STTs (Whisper over HTTP) are wrapped with the VAD so the chain can stream
-    return stt.FallbackAdapter(items, vad=vad_instance, attempt_timeout=fb.attempt_timeout,
-                               max_retry_per_stt=fb.max_retry, retry_interval=fb.retry_interval)
+    chain = stt.FallbackAdapter(items, vad=vad_instance, attempt_timeout=fb.attempt_timeout,
+                                max_retry_per_stt=fb.max_retry, retry_interval=fb.retry_interval)
+    if vad_instance is not None and not any(s.capabilities.streaming for s in items):
+        # Whisper-style STTs: cut utterances once with the VAD and try each STT on the same utterance, so a failover
+        # loses nothing (the streaming failover restarts on the next provider and drops the utterance in flight)
+        return stt.StreamAdapter(stt=chain, vad=vad_instance)
+    return chain
 
 
 def _tts_chain(items: list[tts.TTS], fb: FallbackSettings) -> tts.TTS:

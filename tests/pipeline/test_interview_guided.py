@@ -1,0 +1,75 @@
+"""Guided mode: the code takes every step through the same engine calls, and the LLM, offered no tools, only phrases.
+
+The profile comes from the introduction (banks decide the role), short answers get one follow-up while the cap
+allows, a phase's time running out moves on at once, and the interview ends after the wrap-up on its own.
+"""
+
+from __future__ import annotations
+
+from engine.phases import Phase
+from engine.transcript import InterviewRecord, Speaker
+from pipeline.session import InterviewSession
+from tests.pipeline.conftest import make_setup, text_stack
+from tests.pipeline.scripted import ScriptedInterviewer, last_instruction, phase_of
+from tests.pipeline.test_interview_tools import assert_persisted, elapse
+from tests.support.openai_server import ScriptedOpenAI
+
+INTRO = "Hello! My name is Grace Hopper. I'm applying for the backend developer role, with about three years of work."
+LONG = "In my last project I owned the billing service end to end, from the schema to the on-call rota and the alerts."
+
+
+async def test_whole_interview_guided(real_banks, templates, clock, journal) -> None:
+    finished: list[InterviewRecord] = []
+
+    async def on_finished(record: InterviewRecord) -> None:
+        finished.append(record)
+
+    async with ScriptedOpenAI(ScriptedInterviewer()) as llm:
+        interview = InterviewSession(make_setup(real_banks, templates, guided=True), text_stack(llm.base_url),
+                                     journal, on_finished=on_finished, clock=clock)
+        engine = interview.engine
+
+        async def answer(text: str) -> str:
+            await interview.session.run(user_input=text)
+            await assert_persisted(interview, journal)
+            return last_instruction(llm.requests[-1]) or ""
+
+        await interview.start(capture_run=True)
+
+        # the introduction gives the profile without any tool call; the first bank question follows
+        said = await answer(INTRO)
+        profile = engine.profile
+        assert (profile.name, profile.role, profile.years) == ("Grace Hopper", "backend", 3.0)
+        assert profile.level is not None and profile.level.value == "mid"
+        question = engine.current_question
+        assert question is not None and question.text in said and said.startswith("Ask this question now")
+
+        # a short answer gets one follow-up, the next short answer moves on (the phase's one question is done)
+        said = await answer("Sure.")
+        assert said.startswith(("Ask this follow-up", "Ask one short follow-up"))
+        assert engine.asked_in_phase()[-1].follow_ups_used == 1
+        said = await answer("Not much more to say.")
+        assert engine.phase is Phase.EXPERIENCE and "moving on to experience" in said
+        assert phase_of(llm.requests[-1]) == "Experience"
+
+        # a long answer goes straight to the next question
+        said = await answer(LONG)
+        assert engine.phase is Phase.EXPERIENCE and len(engine.asked_in_phase()) == 2
+        assert engine.asked_in_phase()[0].follow_ups_used == 0
+
+        # when the phase's time is up, guided mode moves on at once and says so
+        await elapse(interview, clock, engine.phase_remaining() + 1)
+        assert engine.phase is Phase.TECHNICAL
+        assert phase_of(llm.requests[-1]) == "Technical"
+        assert "moving on to technical" in (last_instruction(llm.requests[-1]) or "")
+
+        while not engine.ended:
+            await answer(LONG)
+        record = await interview.wait_finished()
+
+    assert all("tools" not in body for body in llm.requests), "guided mode offers the LLM no tools"
+    assert engine.snapshot().end_reason == "completed"
+    assert len(finished) == 1 and finished[0] is record and record is not None
+    assert [p.phase for p in record.phases] == list(Phase)
+    assert record.turns[-1].speaker is Speaker.AGENT and "Thank the candidate" in record.turns[-1].text
+    assert [t.text for t in journal.read(record.interview_id).turns] == [t.text for t in record.turns]

@@ -1,0 +1,104 @@
+"""Providers from config: swapping a provider, model or voice is a config-only change, and bad config fails early.
+
+Cloud plugins are only constructed here, with placeholder keys, and must not touch the network while doing so.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+from livekit.plugins import deepgram, openai, silero
+
+from pipeline.providers import build_stack, check_profile
+from pipeline.registry import BuildContext, ProviderError
+from pipeline.settings import ProfileSettings
+from sima.config import load_config
+from tests.pipeline.conftest import ROOT
+
+PLACEHOLDER_KEYS = {"OPENAI_API_KEY": "sk-placeholder", "DEEPGRAM_API_KEY": "dg-placeholder"}
+
+TWO_PROFILES = """
+calm:
+  stt: {provider: openai, model: whisper-1}
+  llm: {provider: openai, model: gpt-4o}
+  tts: {provider: openai, model: tts-1, voice: coral}
+brisk:
+  stt: {provider: openai, model: gpt-4o-transcribe}
+  llm: {provider: openai-compatible, model: llama3.1, base_url: "http://127.0.0.1:11434/v1"}
+  tts: {provider: openai, model: tts-1, voice: alloy}
+"""
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: socket.socket, address: object) -> None:
+        raise AssertionError(f"network call while building providers: {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+def test_shipped_cloud_profiles_swap_by_config_only(no_network: None) -> None:
+    config = load_config(ROOT / "config.yaml", env={})
+    ctx = BuildContext(env=PLACEHOLDER_KEYS)
+    first = build_stack(config.profiles["openai"], ctx, "profiles.openai")
+    second = build_stack(config.profiles["deepgram"], ctx, "profiles.deepgram")
+
+    assert isinstance(first.stt, openai.STT) and first.stt.model == "whisper-1"
+    assert isinstance(second.stt, deepgram.STT) and second.stt.model == "nova-3"
+    assert isinstance(first.tts, openai.TTS) and first.tts._opts.voice == "coral"
+    assert isinstance(second.tts, deepgram.TTS) and second.tts.model == "aura-2-thalia-en"
+    assert isinstance(first.llm, openai.LLM) and first.llm.model == "gpt-4o"
+    assert isinstance(first.vad, silero.VAD) and isinstance(second.vad, silero.VAD)
+
+
+def test_voice_and_model_swap_in_two_small_profiles(no_network: None) -> None:
+    profiles = {name: ProfileSettings.model_validate(p) for name, p in yaml.safe_load(TWO_PROFILES).items()}
+    ctx = BuildContext(env=PLACEHOLDER_KEYS)
+    calm = build_stack(profiles["calm"], ctx, "profiles.calm", audio=True)
+    brisk = build_stack(profiles["brisk"], ctx, "profiles.brisk", audio=True)
+    assert (calm.tts._opts.voice, brisk.tts._opts.voice) == ("coral", "alloy")
+    assert (calm.stt.model, brisk.stt.model) == ("whisper-1", "gpt-4o-transcribe")
+    assert (calm.llm.model, brisk.llm.model) == ("gpt-4o", "llama3.1")
+    assert brisk.llm.provider == "127.0.0.1:11434"  # an OpenAI-compatible server (Ollama) needs no key
+
+
+def test_every_missing_key_is_reported_at_once() -> None:
+    config = load_config(ROOT / "config.yaml", env={})
+    with pytest.raises(ProviderError) as err:
+        build_stack(config.profiles["deepgram"], BuildContext(env={}), "profiles.deepgram")
+    assert str(err.value).splitlines() == [
+        "profiles.deepgram.stt[0]: provider 'deepgram' needs an API key: set $DEEPGRAM_API_KEY",
+        "profiles.deepgram.llm[0]: provider 'openai' needs an API key: set $OPENAI_API_KEY",
+        "profiles.deepgram.tts[0]: provider 'deepgram' needs an API key: set $DEEPGRAM_API_KEY",
+    ]
+
+
+def test_unknown_provider_and_bad_settings_name_their_setting() -> None:
+    profile = ProfileSettings.model_validate({
+        "stt": {"provider": "whisperx"},
+        "llm": [{"provider": "openai", "api_key_env": "GROQ_API_KEY"}, {"provider": "openai-compatible"}],
+        "tts": {"provider": "openai", "options": {"pitch": 3}},
+    })
+    ctx = BuildContext(env={"OPENAI_API_KEY": "sk-placeholder"})
+    problems = check_profile(profile, ctx, "profiles.x")
+    assert problems[0].startswith("profiles.x.stt[0]: unknown stt provider 'whisperx'; known: ")
+    assert "deepgram" in problems[0] and "openai-compatible" in problems[0]
+    assert problems[1] == "profiles.x.llm[0]: provider 'openai' needs an API key: set $GROQ_API_KEY"
+
+    fixed = profile.model_copy(update={"stt": [profile.llm[1].model_copy(update={"provider": "openai"})]})
+    with pytest.raises(ProviderError) as err:
+        build_stack(fixed, BuildContext(env={"OPENAI_API_KEY": "k", "GROQ_API_KEY": "k"}), "profiles.x")
+    lines = str(err.value).splitlines()
+    assert lines[0] == "profiles.x.llm[1].model: provider 'openai-compatible' needs the model name the server uses"
+    assert lines[1].startswith("profiles.x.tts[0].options: ") and "pitch" in lines[1]
+
+
+def test_text_sessions_build_the_llm_only(tmp_path: Path) -> None:
+    profile = ProfileSettings.model_validate({"stt": {"provider": "deepgram"}, "llm": {"provider": "openai"},
+                                              "tts": {"provider": "deepgram"}})
+    stack = build_stack(profile, BuildContext(env={"OPENAI_API_KEY": "k"}), "profiles.x", audio=False)
+    assert stack.stt is None and stack.tts is None and stack.vad is None and isinstance(stack.llm, openai.LLM)
