@@ -121,6 +121,7 @@ class InterviewSession:
         self._writer: asyncio.Task[None] | None = None
         self._timers: asyncio.Task[None] | None = None
         self._finish_task: asyncio.Task[None] | None = None
+        self._close_reason: str | None = None  # why the app closed the session, when it did
         self.session.on("conversation_item_added", self._on_item)
         self.session.on("close", self._on_close)
 
@@ -212,7 +213,7 @@ class InterviewSession:
     # ----- finishing -----------------------------------------------------------------------------------------
 
     def _on_close(self, ev: CloseEvent) -> None:
-        self._begin_finish(CLOSE_REASONS.get(ev.reason, "session_closed"))
+        self._begin_finish(self._close_reason or CLOSE_REASONS.get(ev.reason, "session_closed"))
 
     def _begin_finish(self, reason: str) -> None:
         if self._finish_task is None:
@@ -245,8 +246,9 @@ class InterviewSession:
             await asyncio.shield(self._finish_task)
         return self.record
 
-    async def aclose(self) -> InterviewRecord | None:
-        """Close the session (if it is still open) and finish the interview."""
+    async def aclose(self, reason: str = "session_closed") -> InterviewRecord | None:
+        """Close the session (if it is still open) and finish the interview; `reason` ends it if still running."""
+        self._close_reason = reason
         await self.session.aclose()
-        self._begin_finish("session_closed")
+        self._begin_finish(reason)  # a session that never started sends no close event
         return await self.wait_finished()

@@ -1,0 +1,81 @@
+"""Be interviewed in a terminal by typing: the same interview as in a room, with no LiveKit server and no audio.
+
+The candidate types an answer per line; everything the agent says (including what timers make it say) is printed as
+it is said. The interview ends when the agent says goodbye, at end of input (Ctrl-D) or on Ctrl-C.
+
+Example::
+
+    >>> await run_text_console(runtime, lines=stdin_lines(), write=print)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+
+from livekit.agents import llm
+from livekit.agents.voice.events import ConversationItemAddedEvent
+
+from engine.transcript import InterviewRecord
+from pipeline.providers import build_stack
+from pipeline.session import InterviewSession
+from pipeline.worker import WorkerRuntime
+
+log = logging.getLogger(__name__)
+
+
+async def stdin_lines() -> AsyncIterator[str]:
+    """Lines typed on standard input, read by a daemon thread so a pending read never holds up the exit."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\n"))
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=read, name="sima-console-input", daemon=True).start()
+    while (line := await queue.get()) is not None:
+        yield line
+
+
+async def run_text_console(
+    runtime: WorkerRuntime,
+    *,
+    lines: AsyncIterator[str],
+    write: Callable[[str, str], None],
+) -> InterviewRecord | None:
+    """Run one typed interview; `write(speaker, text)` shows each turn. Returns the finished record."""
+    stack = build_stack(runtime.setup.profile, runtime.build_ctx, runtime.setting_prefix, audio=False)
+    interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
+                                 clock=runtime.clock)
+    closed = asyncio.Event()
+
+    def show(ev: ConversationItemAddedEvent) -> None:
+        if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "assistant" and ev.item.text_content:
+            write("SIMA", ev.item.text_content)
+
+    interview.session.on("conversation_item_added", show)
+    interview.session.on("close", lambda _: closed.set())
+    await interview.start(capture_run=True)
+    ended = asyncio.ensure_future(closed.wait())
+    try:
+        while not closed.is_set():
+            typed = asyncio.ensure_future(anext(lines, None))
+            await asyncio.wait({typed, ended}, return_when=asyncio.FIRST_COMPLETED)
+            if not typed.done():
+                typed.cancel()
+                break
+            text = typed.result()
+            if text is None:
+                break  # end of input: the candidate left
+            if text.strip():
+                await interview.session.run(user_input=text.strip())
+    finally:
+        ended.cancel()
+        # the goodbye closes the session itself; otherwise the candidate stopped typing
+        record = await interview.aclose(reason="candidate_left")
+    return record

@@ -1,0 +1,87 @@
+"""Candidate join tokens: one room only, a bounded lifetime, and the interviewer dispatched with the candidate's preset.
+
+The token lets its holder join exactly one room. It carries a room configuration that dispatches the SIMA agent (by
+its explicit agent name) into that room with the candidate's name, role and level as job metadata, which the worker
+reads as the interview's preset.
+
+Example::
+
+    >>> from livekit.api import TokenVerifier
+    >>> jwt = candidate_token("key", "secret" * 6, room="iv-42", identity="ada", agent_name="sima-interviewer",
+    ...                       role="backend", seniority="mid")
+    >>> TokenVerifier("key", "secret" * 6).verify(jwt).video.room
+    'iv-42'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, VideoGrants
+
+DEFAULT_TTL = timedelta(minutes=15)
+MAX_TTL = timedelta(hours=2)  # an interview lasts 25 minutes at most; a token should not outlive the day
+_TTL = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_NAME = re.compile(r"^[\w.@:-]{1,128}$")
+
+
+class TokenError(ValueError):
+    """A token cannot be made as asked; the message says which value is wrong."""
+
+
+def parse_ttl(text: str) -> timedelta:
+    """A lifetime like `15m`, `90s`, `1h30m` or `2h`, within (0, 2h].
+
+    >>> parse_ttl("1h30m")
+    datetime.timedelta(seconds=5400)
+    """
+    m = _TTL.match(text.strip().lower())
+    if not text.strip() or not m:
+        raise TokenError(f"--ttl: '{text}' is not a duration like 15m, 90s or 1h30m")
+    hours, minutes, seconds = (int(g) if g else 0 for g in m.groups())
+    ttl = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise TokenError(f"--ttl: {text} is outside (0, {int(MAX_TTL.total_seconds() // 3600)}h]")
+    return ttl
+
+
+def preset_metadata(*, name: str | None = None, role: str | None = None, seniority: str | None = None) -> str:
+    """The job metadata the worker reads as the interview's preset (see :func:`pipeline.worker.candidate_preset`)."""
+    fields = {"candidate_name": name, "role": role, "seniority": seniority}
+    return json.dumps({k: v for k, v in fields.items() if v}, ensure_ascii=False)
+
+
+def candidate_token(
+    api_key: str,
+    api_secret: str,
+    *,
+    room: str,
+    identity: str,
+    agent_name: str,
+    name: str | None = None,
+    role: str | None = None,
+    seniority: str | None = None,
+    ttl: timedelta = DEFAULT_TTL,
+) -> str:
+    """A signed JWT for one candidate in one room, dispatching the interviewer into it."""
+    if not api_key or not api_secret:
+        raise TokenError("set $LIVEKIT_API_KEY and $LIVEKIT_API_SECRET (the LiveKit server's key pair)")
+    for option, value in (("--room", room), ("--identity", identity)):
+        if not _NAME.match(value):
+            raise TokenError(f"{option}: '{value}' must be 1–128 letters, digits or . _ - @ :")
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise TokenError(f"--ttl: must be more than 0 and at most {MAX_TTL}")
+    metadata = preset_metadata(name=name, role=role, seniority=seniority)
+    token = (
+        AccessToken(api_key, api_secret)
+        .with_identity(identity)
+        .with_name(name or identity)
+        .with_ttl(ttl)
+        .with_metadata(metadata)
+        .with_grants(VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True,
+                                 can_publish_data=True, can_update_own_metadata=False))
+        .with_room_config(RoomConfiguration(agents=[RoomAgentDispatch(agent_name=agent_name, metadata=metadata)]))
+    )
+    return token.to_jwt()

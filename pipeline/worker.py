@@ -1,0 +1,142 @@
+"""The LiveKit worker: an AgentServer whose explicitly dispatched jobs are interviews.
+
+LiveKit runs each job in a process of its own (spawned with forkserver), so everything handed to it must pickle: the
+app passes a `loader`, a module-level function (or a `functools.partial` of one) that builds a
+:class:`WorkerRuntime` — config, banks, templates, sink, evaluation hook — inside each process. The prewarm step runs
+the loader and builds the provider stack (with the Silero VAD) before a job is offered, so a candidate never waits
+for models to load.
+
+The candidate's name, role and level can be preset in the job's metadata (set by the token's dispatch, see
+:mod:`pipeline.tokens`) or the room's metadata, as JSON: `{"candidate_name": ..., "role": ..., "seniority": ...}`.
+
+Example::
+
+    >>> server = build_server(functools.partial(load_runtime, Path("config.yaml")), agent_name="sima-interviewer")
+    ... # doctest: +SKIP
+    >>> run_livekit_cli(server, ["start"])   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit.agents import AgentServer, JobContext, JobProcess, cli
+
+from engine.banks import BankSet
+from engine.clock import Clock, RealClock
+from engine.phases import Level
+from engine.snapshot import Profile
+from pipeline.ports import InterviewSink, OnFinished
+from pipeline.providers import ProviderStack, build_stack
+from pipeline.registry import BuildContext
+from pipeline.session import InterviewSession, InterviewSetup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerRuntime:
+    """What every interview of a worker process needs; `setting_prefix` names the profile in error messages."""
+
+    setup: InterviewSetup
+    build_ctx: BuildContext
+    setting_prefix: str
+    sink: InterviewSink
+    on_finished: OnFinished | None = None
+    clock: Clock = field(default_factory=RealClock)
+
+
+RuntimeLoader = Callable[[], WorkerRuntime]
+
+
+def candidate_preset(metadata: str, banks: BankSet) -> Profile | None:
+    """The preset in job or room metadata, validated against the banks; bad values are logged and left out.
+
+    >>> from tests.factories import make_banks
+    >>> p = candidate_preset('{"candidate_name": "Ada", "role": "backend", "seniority": "senior"}', make_banks())
+    >>> (p.name, p.role, p.level.value, p.source)
+    ('Ada', 'backend', 'senior', 'preset')
+    """
+    if not metadata.strip():
+        return None
+    try:
+        data = json.loads(metadata)
+    except ValueError:
+        log.warning("metadata is not JSON; no preset: %.80r", metadata)
+        return None
+    if not isinstance(data, dict):
+        return None
+    name = data.get("candidate_name")
+    name = name.strip()[:120] if isinstance(name, str) and name.strip() else None
+    role = level = None
+    if isinstance(raw_role := data.get("role"), str) and raw_role.strip():
+        role = raw_role if raw_role in banks.banks else banks.match_role(raw_role)
+        if role is None:
+            log.warning("preset role %r matches no question bank; the candidate's own words will decide", raw_role)
+    if isinstance(raw_level := data.get("seniority"), str) and raw_level.strip():
+        try:
+            level = Level(raw_level.strip().lower())
+        except ValueError:
+            log.warning("preset seniority %r is not one of %s", raw_level, ", ".join(lv.value for lv in Level))
+    if not (name or role or level):
+        return None
+    position = banks.bank(role).name if role else None
+    return Profile(name=name, role=role, level=level, position=position, source="preset")
+
+
+def prewarm(loader: RuntimeLoader, proc: JobProcess) -> None:
+    """Per process, before any job: load config and models, and build the provider stack once."""
+    runtime = loader()
+    proc.userdata["runtime"] = runtime
+    profile = runtime.setup.profile
+    proc.userdata["stack"] = build_stack(profile, runtime.build_ctx, runtime.setting_prefix)
+
+
+async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
+    """One job: one interview in the job's room, ended when the candidate leaves or the agent says goodbye."""
+    runtime: WorkerRuntime = ctx.proc.userdata.get("runtime") or loader()
+    stack: ProviderStack = ctx.proc.userdata.get("stack") or build_stack(
+        runtime.setup.profile, runtime.build_ctx, runtime.setting_prefix)
+    banks = runtime.setup.banks
+    preset = candidate_preset(ctx.job.metadata, banks) or candidate_preset(ctx.job.room.metadata, banks)
+    interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
+                                 clock=runtime.clock, preset=preset)
+    ctx.log_context_fields = {"interview_id": interview.interview_id}
+
+    async def finish(reason: str) -> None:
+        # the job process lives until its shutdown callbacks are done: the evaluation hook gets to finish
+        await interview.aclose()
+
+    ctx.add_shutdown_callback(finish)
+    interview.session.on("close", lambda ev: ctx.shutdown(reason=f"interview over ({ev.reason.value})"))
+    await interview.start(room=ctx.room)
+
+
+def build_server(loader: RuntimeLoader, *, agent_name: str, **server_options: Any) -> AgentServer:
+    """An AgentServer for explicit dispatch to `agent_name`; `server_options` go to AgentServer as they are."""
+    server = AgentServer(setup_fnc=functools.partial(prewarm, loader), **server_options)
+    server.rtc_session(functools.partial(entrypoint, loader), agent_name=agent_name)
+    return server
+
+
+@contextlib.contextmanager
+def _argv(args: Sequence[str]) -> Iterator[None]:
+    saved = sys.argv
+    sys.argv = ["sima", *args]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def run_livekit_cli(server: AgentServer, args: Sequence[str]) -> None:
+    """Run LiveKit's own command line (`dev`, `start`, `console`) for `server`, as if called with `args`."""
+    with _argv(args):
+        cli.run_app(server)
