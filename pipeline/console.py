@@ -20,7 +20,7 @@ from livekit.agents import llm
 from livekit.agents.voice.events import ConversationItemAddedEvent
 
 from engine.transcript import InterviewRecord
-from pipeline.providers import build_stack
+from pipeline.providers import build_stack, stop_services
 from pipeline.session import InterviewSession
 from pipeline.worker import WorkerRuntime
 
@@ -78,4 +78,5 @@ async def run_text_console(
         ended.cancel()
         # the goodbye closes the session itself; otherwise the candidate stopped typing
         record = await interview.aclose(reason="candidate_left")
+        await stop_services(runtime.build_ctx)
     return record

@@ -221,6 +221,16 @@ def build_stack(
     return stack
 
 
+async def stop_services(ctx: BuildContext) -> None:
+    """Stop the helpers factories started (a local LLM server), newest first."""
+    while ctx.services:
+        service = ctx.services.pop()
+        try:
+            await service.aclose()
+        except Exception:
+            log.exception("could not stop %r", service)
+
+
 def _llm_chain(items: list[llm.LLM], fb: FallbackSettings) -> llm.LLM:
     if len(items) == 1:
         return items[0]

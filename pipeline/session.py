@@ -122,6 +122,7 @@ class InterviewSession:
         self._timers: asyncio.Task[None] | None = None
         self._finish_task: asyncio.Task[None] | None = None
         self._close_reason: str | None = None  # why the app closed the session, when it did
+        self._finished = asyncio.Event()
         self.session.on("conversation_item_added", self._on_item)
         self.session.on("close", self._on_close)
 
@@ -234,16 +235,17 @@ class InterviewSession:
                                             self.setup.config_hash)
         log.info("interview %s finished (%s), %d turns", self.interview_id, self.engine.snapshot().end_reason,
                  len(self.turns))
-        if self.on_finished is not None:
-            try:
+        try:
+            if self.on_finished is not None:
                 await self.on_finished(self.record)
-            except Exception:
-                log.exception("interview %s: on_finished failed", self.interview_id)
+        except Exception:
+            log.exception("interview %s: on_finished failed", self.interview_id)
+        finally:
+            self._finished.set()
 
     async def wait_finished(self) -> InterviewRecord | None:
-        """Wait for the end of the interview's handling (including `on_finished`); the record, once built."""
-        if self._finish_task is not None:
-            await asyncio.shield(self._finish_task)
+        """Wait until the interview is over and handled (`on_finished` included); the finished record."""
+        await self._finished.wait()
         return self.record
 
     async def aclose(self, reason: str = "session_closed") -> InterviewRecord | None:

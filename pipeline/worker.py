@@ -34,11 +34,13 @@ from engine.clock import Clock, RealClock
 from engine.phases import Level
 from engine.snapshot import Profile
 from pipeline.ports import InterviewSink, OnFinished
-from pipeline.providers import ProviderStack, build_stack
+from pipeline.providers import ProviderStack, build_stack, stop_services
 from pipeline.registry import BuildContext
 from pipeline.session import InterviewSession, InterviewSetup
 
 log = logging.getLogger(__name__)
+
+PREWARM_TIMEOUT = 120.0  # seconds a new job process may take to load config and models
 
 
 @dataclass
@@ -112,7 +114,8 @@ async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
 
     async def finish(reason: str) -> None:
         # the job process lives until its shutdown callbacks are done: the evaluation hook gets to finish
-        await interview.aclose()
+        await interview.aclose(reason="candidate_left")
+        await stop_services(runtime.build_ctx)  # one job per process: its local model server goes with it
 
     ctx.add_shutdown_callback(finish)
     interview.session.on("close", lambda ev: ctx.shutdown(reason=f"interview over ({ev.reason.value})"))
@@ -121,6 +124,8 @@ async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
 
 def build_server(loader: RuntimeLoader, *, agent_name: str, **server_options: Any) -> AgentServer:
     """An AgentServer for explicit dispatch to `agent_name`; `server_options` go to AgentServer as they are."""
+    # prewarm loads every model of the profile (a local LLM server included): LiveKit's 10 s default is too short
+    server_options.setdefault("initialize_process_timeout", PREWARM_TIMEOUT)
     server = AgentServer(setup_fnc=functools.partial(prewarm, loader), **server_options)
     server.rtc_session(functools.partial(entrypoint, loader), agent_name=agent_name)
     return server
