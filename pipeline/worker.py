@@ -110,7 +110,7 @@ async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
     preset = candidate_preset(ctx.job.metadata, banks) or candidate_preset(ctx.job.room.metadata, banks)
     interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
                                  clock=runtime.clock, preset=preset)
-    ctx.log_context_fields = {"interview_id": interview.interview_id}
+    ctx.log_context_fields["interview_id"] = interview.interview_id
 
     async def finish(reason: str) -> None:
         # the job process lives until its shutdown callbacks are done: the evaluation hook gets to finish

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sima.commands.worker import load_runtime, preflight
+from sima.commands.worker import hand_logging_to_livekit, load_runtime, preflight
 from sima.context import load_context
 
 out = Console(soft_wrap=True)
@@ -64,6 +64,7 @@ def console(
         from pipeline.worker import build_server, run_livekit_cli
 
         loader = functools.partial(load_runtime, config_path, evaluate=evaluate, time_scale=time_scale)
+        hand_logging_to_livekit()
         run_livekit_cli(build_server(loader, agent_name=app.config.agent_name), ["console"])
         return
 

@@ -123,7 +123,13 @@ def _run(ctx: typer.Context, mode: str, evaluate: bool) -> None:
     loader = functools.partial(load_runtime, config_path, evaluate=evaluate)
     server = build_server(loader, agent_name=app.config.agent_name)
     log.info("worker for agent '%s', profile '%s'", app.config.agent_name, app.config.profile)
+    hand_logging_to_livekit()
     run_livekit_cli(server, [mode])
+
+
+def hand_logging_to_livekit() -> None:
+    """LiveKit's command line sets up its own log output (JSON in production); ours would print everything twice."""
+    logging.getLogger().handlers.clear()
 
 
 @worker_app.command()
