@@ -51,6 +51,7 @@ class InterviewerBase(Agent):
         self._applied = render_instructions(driver.prompts, driver.engine)
         super().__init__(instructions=self._applied)
         self._notices: list[str] = []  # timer events waiting for the candidate to finish
+        self._injected: list[str] = []  # notices handed to the reply being generated
         self._answered: set[str] = set()  # ids of candidate messages already handled
         self._announcements: list[SpeechHandle] = []
         self._live = False
@@ -105,6 +106,7 @@ class InterviewerBase(Agent):
     def _supersede(self) -> None:
         """A phase change makes earlier time warnings moot, spoken or still queued."""
         self._notices.clear()
+        self._injected = []
         for handle in self._announcements:
             if not handle.done() and handle.allow_interruptions:
                 handle.interrupt()
@@ -114,7 +116,7 @@ class InterviewerBase(Agent):
         return session.agent_state in _FREE_AGENT_STATES and session.user_state != "speaking"
 
     def _speak(self, step: Step) -> None:
-        if not self._live:
+        if not self._live or self._closing:
             return
         # the goodbye is not interruptible: it is the last thing the candidate hears
         handle = self.session.generate_reply(instructions=step.say, allow_interruptions=not step.ended)
@@ -138,8 +140,14 @@ class InterviewerBase(Agent):
 
     async def turn_instructions(self, answer: str) -> str | None:
         """Extra instructions for the reply to a candidate turn; the guided agent adds its next step."""
-        notices, self._notices = self._notices, []
-        return "\n".join(notices) or None
+        # kept until the reply is spoken (reply_spoken): a speculative reply LiveKit discards must not lose them
+        self._injected = list(self._notices)
+        return "\n".join(self._injected) or None
+
+    def reply_spoken(self) -> None:
+        """The agent has said something: the notices it was given are delivered."""
+        self._notices = [n for n in self._notices if n not in self._injected]
+        self._injected = []
 
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings

@@ -38,7 +38,7 @@ from engine.interview import InterviewEngine
 from engine.prompts import PromptLibrary
 from engine.settings import InterviewSettings
 from engine.snapshot import EngineSnapshot, Profile
-from engine.transcript import InterviewRecord, Turn
+from engine.transcript import InterviewRecord, Speaker, Turn
 from pipeline.agent import InterviewerBase, make_agent
 from pipeline.driver import InterviewDriver, Step
 from pipeline.ports import InterviewSink, OnFinished
@@ -177,13 +177,19 @@ class InterviewSession:
         if self.agent is None:
             self._early_events.append(event)
         elif self._finish_task is None:
-            await self.agent.on_engine_event(event)
+            try:
+                await self.agent.on_engine_event(event)
+            except Exception:
+                # the engine's timers deliver events too: a failure to speak one must not stop them
+                log.exception("interview %s: could not handle %s", self.interview_id, type(event).__name__)
 
     def _on_item(self, ev: ConversationItemAddedEvent) -> None:
         turn = self.recorder.capture(ev.item)
         if turn is not None:
             self._persist(self.sink.append_turn, self.interview_id, turn)
             self._persist_snapshot()
+            if turn.speaker is Speaker.AGENT and self.agent is not None:
+                self.agent.reply_spoken()
 
     def _persist_snapshot(self) -> None:
         self._persist(self.sink.save_snapshot, self.interview_id, self.engine.snapshot())
