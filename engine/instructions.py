@@ -26,7 +26,8 @@ EVENT_TEMPLATES: dict[type[Event], str] = {
 }
 
 
-def prompt_context(engine: InterviewEngine) -> dict[str, Any]:
+def prompt_context(engine: InterviewEngine, *, tools: bool = True) -> dict[str, Any]:
+    """Template values; `tools` is False in guided mode, where code (not the LLM) drives the engine."""
     profile = engine.profile
     phase = engine.phase or Phase.WRAP_UP  # after the end, the closing words belong to the wrap-up
     timing = engine.timing
@@ -35,6 +36,7 @@ def prompt_context(engine: InterviewEngine) -> dict[str, Any]:
     settings = engine.settings
     role_known = profile.role is not None
     return {
+        "tools": tools,
         "phases": [p.title for p in PHASE_ORDER],
         "target_minutes": round(settings.target_total_minutes),
         "phase": phase.value,
@@ -59,13 +61,13 @@ def prompt_context(engine: InterviewEngine) -> dict[str, Any]:
     }
 
 
-def render_instructions(library: PromptLibrary, engine: InterviewEngine) -> str:
-    return library.render("system.j2", **prompt_context(engine))
+def render_instructions(library: PromptLibrary, engine: InterviewEngine, *, tools: bool = True) -> str:
+    return library.render("system.j2", **prompt_context(engine, tools=tools))
 
 
-def render_event(library: PromptLibrary, engine: InterviewEngine, event: Event) -> str:
+def render_event(library: PromptLibrary, engine: InterviewEngine, event: Event, *, tools: bool = True) -> str:
     """What the agent should say about `event`, as an instruction for its next reply."""
-    ctx = prompt_context(engine)
+    ctx = prompt_context(engine, tools=tools)
     ctx["event"] = event
     if isinstance(event, PhaseEntered):
         ctx["previous"] = event.previous.value if event.previous else None

@@ -79,3 +79,22 @@ def test_syntax_errors_are_collected_per_file(tmp_path):
 
 def test_shipped_templates_compile(prompts):
     assert prompts.check_syntax() == []
+
+
+@pytest.mark.parametrize("phase", PHASE_ORDER)
+async def test_guided_mode_mentions_no_tools(prompts, shipped_banks, phase):
+    engine = await engine_in(shipped_banks, phase)
+    guided = render_instructions(prompts, engine, tools=False)
+    tooled = render_instructions(prompts, engine, tools=True)
+    for name in ("record_profile", "next_question", "ask_follow_up", "end_interview"):
+        assert name not in guided
+    assert "next_question" in tooled
+
+
+async def test_stable_prefix_survives_phase_changes(prompts, shipped_banks):
+    """A local model reuses its prompt cache only up to the first changed character."""
+    first = render_instructions(prompts, await engine_in(shipped_banks, Phase.INTRODUCTION))
+    later = render_instructions(prompts, await engine_in(shipped_banks, Phase.SCENARIO, role="backend",
+                                                         level=Level.MID, source="preset"))
+    common = next(i for i, (a, b) in enumerate(zip(first, later, strict=False)) if a != b)
+    assert common > len(first) * 0.6
