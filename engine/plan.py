@@ -18,7 +18,7 @@ from engine.budget import planned_seconds
 from engine.clock import FakeClock
 from engine.events import Event
 from engine.interview import InterviewEngine
-from engine.phases import PHASE_ORDER, Level
+from engine.phases import PHASE_ORDER, Level, Phase
 from engine.settings import InterviewSettings
 from engine.snapshot import Profile
 
@@ -125,3 +125,13 @@ async def simulate(
     result.total_seconds = round(snap.elapsed_seconds, 1)
     result.end_reason = snap.end_reason
     return result
+
+
+async def advance_to(engine: InterviewEngine, phase: Phase) -> None:
+    """Drive a started engine until `phase` is current with its first question asked (previews and tests)."""
+    while not engine.ended:
+        if engine.phase is phase and engine.asked_in_phase():
+            return
+        if engine.phase is phase or await engine.end_phase() is not None:
+            await engine.next_question()
+    raise ValueError(f"the interview ended before reaching {phase.value}")

@@ -11,6 +11,7 @@ from engine.clock import FakeClock
 from engine.instructions import render_instructions
 from engine.interview import InterviewEngine
 from engine.phases import PHASE_ORDER, Level, Phase
+from engine.plan import advance_to
 from engine.snapshot import Profile
 from sima.context import load_context
 
@@ -27,11 +28,7 @@ async def _engine_in(ctx_obj, phase: Phase, role: str, level: Level, name: str |
     engine = InterviewEngine(app.config.interview, app.banks, FakeClock(),
                              profile=Profile(role=app.banks.bank(role).role, level=level, name=name, source="preset"))
     await engine.start()
-    while engine.phase is not phase:
-        await engine.next_question()
-        if engine.phase is not phase:
-            await engine.end_phase()
-    await engine.next_question()
+    await advance_to(engine, phase)
     return app, engine
 
 

@@ -37,3 +37,15 @@ def test_plan_lists_budgets_and_questions_that_fit(shipped_banks):
     technical = p.phases[2]
     assert technical.questions and all(q.startswith("be-mid-tech") or q.startswith("gen-") for q in technical.questions)
     assert len(technical.questions) <= s.phases[PHASE_ORDER[2]].max_questions
+
+
+@pytest.mark.parametrize("phase", PHASE_ORDER)
+async def test_advance_to_reaches_each_phase_without_a_profile(banks, phase):
+    from engine.clock import FakeClock
+    from engine.interview import InterviewEngine
+    from engine.plan import advance_to
+
+    engine = InterviewEngine(InterviewSettings(), banks, FakeClock())
+    await engine.start()
+    await advance_to(engine, phase)
+    assert engine.phase is phase and len(engine.asked_in_phase()) == 1
