@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from engine.clock import FakeClock
+from engine.interview import InterviewEngine
 from engine.phases import PHASE_ORDER, Level
-from engine.plan import plan, simulate
+from engine.plan import advance_to, plan, simulate
 from engine.settings import InterviewSettings
 
 ROLES = ["backend", "frontend", "fullstack", "ai-ml", "data", "devops", "mobile", "ui-ux", "generic"]
@@ -41,10 +43,6 @@ def test_plan_lists_budgets_and_questions_that_fit(shipped_banks):
 
 @pytest.mark.parametrize("phase", PHASE_ORDER)
 async def test_advance_to_reaches_each_phase_without_a_profile(banks, phase):
-    from engine.clock import FakeClock
-    from engine.interview import InterviewEngine
-    from engine.plan import advance_to
-
     engine = InterviewEngine(InterviewSettings(), banks, FakeClock())
     await engine.start()
     await advance_to(engine, phase)
