@@ -34,7 +34,6 @@ from livekit.agents.voice import ModelSettings, SpeechHandle
 from livekit.agents.voice.generation import update_instructions
 
 from engine.events import Event, InterviewEnded, PhaseEntered
-from engine.instructions import render_instructions
 from pipeline.driver import EndReason, InterviewDriver, InvalidAnswer, Step, collecting
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ class InterviewerBase(Agent):
     def __init__(self, driver: InterviewDriver, *, opening: Step):
         self.driver = driver
         self._opening = opening
-        self._applied = render_instructions(driver.prompts, driver.engine)
+        self._applied = driver.instructions()
         super().__init__(instructions=self._applied)
         self._notices: list[str] = []  # timer events waiting for the candidate to finish
         self._injected: list[str] = []  # notices handed to the reply being generated
@@ -79,7 +78,7 @@ class InterviewerBase(Agent):
     # ----- engine events -------------------------------------------------------------------------------------
 
     async def refresh_instructions(self) -> None:
-        text = render_instructions(self.driver.prompts, self.driver.engine)
+        text = self.driver.instructions()
         if text != self._applied:
             self._applied = text
             await self.update_instructions(text)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from engine.events import Event, InterviewEnded, PhaseEntered, PhaseTimeout, TimeWarning
-from engine.instructions import prompt_context, render_event
+from engine.instructions import prompt_context, render_event, render_instructions
 from engine.interview import InterviewEngine
 from engine.phases import Phase
 from engine.prompts import PromptLibrary
@@ -70,8 +70,13 @@ class InterviewDriver:
         finally:
             _collected.reset(token)
 
-    def _render(self, event: Event) -> str:
-        return render_event(self.prompts, self.engine, event)
+    def render(self, event: Event) -> str:
+        """The template text for `event`; in guided mode without any mention of tools."""
+        return render_event(self.prompts, self.engine, event, tools=not self.guided)
+
+    def instructions(self) -> str:
+        """The agent's whole instructions for the engine's current state."""
+        return render_instructions(self.prompts, self.engine, tools=not self.guided)
 
     def _with_events(self, say: str, events: list[Event]) -> Step:
         """`say`, unless the call moved the interview on: then the transition (or the goodbye) is what to say."""
@@ -79,11 +84,11 @@ class InterviewDriver:
         if ended or self.engine.ended:
             snap = self.engine.snapshot()
             goodbye = ended[-1] if ended else InterviewEnded(snap.ended_at or 0.0, snap.end_reason or "completed")
-            return Step(self._render(goodbye), ended=True)
+            return Step(self.render(goodbye), ended=True)
         entered = [e for e in events if isinstance(e, PhaseEntered)]
         if entered:
-            return Step(self._render(entered[-1]))
-        notes = [self._render(e) for e in events if isinstance(e, TimeWarning | PhaseTimeout)]
+            return Step(self.render(entered[-1]))
+        notes = [self.render(e) for e in events if isinstance(e, TimeWarning | PhaseTimeout)]
         return Step(" ".join([say, *notes]))
 
     # ----- the interviewer's moves ---------------------------------------------------------------------------
@@ -170,12 +175,12 @@ class InterviewDriver:
         if isinstance(event, PhaseEntered):
             # a forced move: the new phase needs its first question before the transition can be spoken
             _, events = await self._call(self.engine.next_question())
-            return self._with_events("", events) if self.engine.ended else Step(self._render(event))
+            return self._with_events("", events) if self.engine.ended else Step(self.render(event))
         if isinstance(event, PhaseTimeout) and self.guided:
             return await self.next_question()  # guided mode has no LLM to call next_question
         if isinstance(event, InterviewEnded):
             return self._with_events("", [event])
-        return Step(self._render(event))
+        return Step(self.render(event))
 
     async def resume(self) -> Step:
         """What to say when a candidate returns to an interrupted interview (the current question again)."""
@@ -184,4 +189,4 @@ class InterviewDriver:
             _, events = await self._call(self.engine.next_question())
         if self.engine.ended:
             return self._with_events("", events)
-        return Step(self.prompts.render(RESUMED_TEMPLATE, **prompt_context(self.engine)))
+        return Step(self.prompts.render(RESUMED_TEMPLATE, **prompt_context(self.engine, tools=not self.guided)))

@@ -33,7 +33,6 @@ from livekit.agents.voice.run_result import RunResult
 from engine.banks import BankSet
 from engine.clock import Clock, RealClock
 from engine.events import Event, InterviewEnded, PhaseEntered
-from engine.instructions import render_event
 from engine.interview import InterviewEngine
 from engine.prompts import PromptLibrary
 from engine.settings import InterviewSettings
@@ -154,7 +153,7 @@ class InterviewSession:
                           level=p.level, started_at=self.started_at, config_hash=self.setup.config_hash)
             await self.engine.start()
             greeting = next(e for e in self._early_events if isinstance(e, PhaseEntered))
-            opening = Step(render_event(self.setup.prompts, self.engine, greeting))
+            opening = Step(self.driver.render(greeting))
         self._persist_snapshot()
         self.agent = make_agent(self.driver, opening=opening)
         self._timers = asyncio.create_task(self._run_timers(), name="sima-engine-timers")

@@ -10,7 +10,7 @@ from engine.phases import Phase
 from engine.transcript import InterviewRecord, Speaker
 from pipeline.session import InterviewSession
 from tests.pipeline.conftest import make_setup, text_stack
-from tests.pipeline.scripted import ScriptedInterviewer, last_instruction, phase_of
+from tests.pipeline.scripted import ScriptedInterviewer, last_instruction, phase_of, system_prompt
 from tests.pipeline.test_interview_tools import assert_persisted, elapse
 from tests.support.openai_server import ScriptedOpenAI
 
@@ -68,6 +68,8 @@ async def test_whole_interview_guided(real_banks, templates, clock, journal) -> 
         record = await interview.wait_finished()
 
     assert all("tools" not in body for body in llm.requests), "guided mode offers the LLM no tools"
+    # ...and never tells it to call one
+    assert not any("next_question" in system_prompt(b) + (last_instruction(b) or "") for b in llm.requests)
     assert engine.snapshot().end_reason == "completed"
     assert len(finished) == 1 and finished[0] is record and record is not None
     assert [p.phase for p in record.phases] == list(Phase)
