@@ -7,7 +7,8 @@ the loader and builds the provider stack (with the Silero VAD) before a job is o
 for models to load.
 
 The candidate's name, role and level can be preset in the job's metadata (set by the token's dispatch, see
-:mod:`pipeline.tokens`) or the room's metadata, as JSON: `{"candidate_name": ..., "role": ..., "seniority": ...}`.
+:mod:`pipeline.tokens`), the room's metadata or the candidate's own, as JSON:
+`{"candidate_name": ..., "role": ..., "seniority": ...}`; the first that gives any wins.
 
 Example::
 
@@ -27,7 +28,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from livekit import rtc
 from livekit.agents import AgentServer, JobContext, JobProcess, cli
+from livekit.agents.types import NOT_GIVEN, NotGiven
+from livekit.agents.voice import room_io
 
 from engine.banks import BankSet
 from engine.clock import Clock, RealClock
@@ -106,8 +110,18 @@ async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
     runtime: WorkerRuntime = ctx.proc.userdata.get("runtime") or loader()
     stack: ProviderStack = ctx.proc.userdata.get("stack") or build_stack(
         runtime.setup.profile, runtime.build_ctx, runtime.setting_prefix)
+    metadata = [ctx.job.metadata]
+    room: rtc.Room | NotGiven = NOT_GIVEN
+    room_options: room_io.RoomOptions | NotGiven = NOT_GIVEN
+    if not ctx.is_fake_job():  # LiveKit's console runs a fake job: no room, the terminal is the candidate
+        room = ctx.room
+        # the interview (and its clock) starts when the candidate is there to hear the greeting
+        await ctx.connect()
+        candidate = await ctx.wait_for_participant()
+        metadata += [ctx.room.metadata, candidate.metadata]
+        room_options = room_io.RoomOptions(participant_identity=candidate.identity)
     banks = runtime.setup.banks
-    preset = candidate_preset(ctx.job.metadata, banks) or candidate_preset(ctx.job.room.metadata, banks)
+    preset = next((p for p in (candidate_preset(m, banks) for m in metadata) if p), None)
     interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
                                  clock=runtime.clock, preset=preset)
     ctx.log_context_fields["interview_id"] = interview.interview_id
@@ -119,7 +133,7 @@ async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
 
     ctx.add_shutdown_callback(finish)
     interview.session.on("close", lambda ev: ctx.shutdown(reason=f"interview over ({ev.reason.value})"))
-    await interview.start(room=ctx.room)
+    await interview.start(room=room, room_options=room_options)
 
 
 def build_server(loader: RuntimeLoader, *, agent_name: str, **server_options: Any) -> AgentServer:

@@ -14,17 +14,19 @@ from pathlib import Path
 import pytest
 import yaml
 from livekit.agents import JobExecutorType, JobProcess
+from livekit.agents.testing import fake_job_context
 from livekit.api import TokenVerifier
 from typer.testing import CliRunner
 
-from engine.transcript import Speaker
+from engine.transcript import InterviewRecord, Speaker
 from pipeline.journal import JournalSink
 from pipeline.providers import ProviderStack
-from pipeline.tokens import TokenError, candidate_token, parse_ttl
-from pipeline.worker import build_server, candidate_preset, entrypoint
+from pipeline.registry import BuildContext
+from pipeline.tokens import TokenError, candidate_token, parse_ttl, preset_metadata
+from pipeline.worker import WorkerRuntime, build_server, candidate_preset, entrypoint
 from sima.cli import app
 from sima.commands.worker import load_runtime
-from tests.pipeline.conftest import ROOT
+from tests.pipeline.conftest import ROOT, make_setup, text_stack
 from tests.pipeline.scripted import Call, ScriptedInterviewer
 from tests.support.openai_server import ScriptedOpenAI
 
@@ -164,3 +166,30 @@ async def test_console_text_interview(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'sima.db'}")
     assert [t.text for t in store.turns(journals[0].parent.name)] == [t.text for t in turns]
     assert [j.interview_id for j in store.pending_jobs()] == [journals[0].parent.name]  # queued, not evaluated
+
+
+async def test_a_job_interviews_with_the_preset_from_its_metadata(real_banks, templates, journal) -> None:
+    finished: list[InterviewRecord] = []
+
+    async def on_finished(record: InterviewRecord) -> None:
+        finished.append(record)
+
+    async with ScriptedOpenAI(ScriptedInterviewer()) as llm:
+        setup = make_setup(real_banks, templates)
+        runtime = WorkerRuntime(setup=setup, build_ctx=BuildContext(env={}), setting_prefix="profiles.test",
+                                sink=journal, on_finished=on_finished)
+        stack = text_stack(llm.base_url)
+        metadata = preset_metadata(name="Ada Lovelace", role="backend", seniority="junior")
+        with fake_job_context(job_metadata=metadata) as ctx:
+            ctx.proc.userdata.update(runtime=runtime, stack=stack)
+            await entrypoint(lambda: runtime, ctx)
+            session = ctx.primary_session
+            await session.run(user_input="Hello! Happy to be here.")
+            session.shutdown()
+            async with asyncio.timeout(10):
+                while not finished:
+                    await asyncio.sleep(0.02)
+    record = finished[0]
+    assert (record.candidate_name, record.role, record.level) == ("Ada Lovelace", "backend", "junior")
+    assert len(record.turns) == 3 and record.end_reason == "session_closed"
+    assert [t.text for t in journal.read(record.interview_id).turns] == [t.text for t in record.turns]
