@@ -1,0 +1,273 @@
+"""One simulated interview from start to report: the persona answers the real agent by voice (or typed text).
+
+Voice mode is a real audio loop: the persona's reply is synthesised by Piper and spoken, in real time, into the
+agent's microphone, where Silero VAD, the configured STT, LLM and TTS take it exactly as in a room. Only the engine's
+clock is compressed (`time_scale`), so a 22-minute interview's phases and timers pass in a few minutes.
+
+Outputs go to `runs/<interview id>/`: the journal (written turn by turn), `transcript.json`, `latency.json`,
+`conversation.wav`; the evaluation reports go to `evaluation.output_dir`.
+
+Example::
+
+    >>> outcome = await simulate_interview(app, persona, text=False, time_scale=5)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from livekit.agents import llm
+from livekit.agents.voice.events import AgentStateChangedEvent, ConversationItemAddedEvent
+from openai import AsyncOpenAI
+from pydantic import BaseModel
+
+from engine.clock import ScaledClock
+from engine.transcript import InterviewRecord, Speaker, Turn
+from pipeline.console import run_text_console
+from pipeline.journal import JournalSink
+from pipeline.ports import TeeSink
+from pipeline.providers import ProviderStack, build_stack, stop_services
+from pipeline.registry import BuildContext, build_one
+from pipeline.session import InterviewSession, InterviewSetup
+from pipeline.settings import ProviderSpec
+from pipeline.worker import WorkerRuntime
+from sima.context import AppContext
+from sima.simulation.audio import CandidateMic, RealtimeSpeaker, Tape, to_mono_int16
+from sima.simulation.persona import Persona
+from sima.simulation.replier import PersonaReplier
+
+if TYPE_CHECKING:
+    from evaluation.service import JobOutcome
+    from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+CANDIDATE_VOICE = ProviderSpec(provider="piper", voice="joe", options={"length_scale": 0.92})
+SETTLE_SECONDS = 0.6  # the agent may say two things in a row; the candidate waits this long for the floor
+STALL_SECONDS = 120.0  # no agent reply for this long means something is broken: stop rather than hang
+
+
+class LatencyRow(BaseModel):
+    """One candidate → agent exchange, in seconds (None where the providers gave no figure)."""
+
+    turn: int
+    phase: str | None
+    eou_s: float | None
+    stt_s: float | None
+    llm_ttft_s: float | None
+    tts_ttfb_s: float | None
+    e2e_s: float | None
+
+
+def latency_rows(turns: list[Turn]) -> list[LatencyRow]:
+    """Pair each candidate turn with the agent turn that answered it."""
+    rows = []
+    for before, after in itertools.pairwise(turns):
+        if before.speaker is Speaker.CANDIDATE and after.speaker is Speaker.AGENT:
+            m_in, m_out = before.metrics, after.metrics
+            rows.append(LatencyRow(
+                turn=after.index, phase=after.phase.value if after.phase else None,
+                eou_s=m_in.end_of_turn_delay if m_in else None, stt_s=m_in.transcription_delay if m_in else None,
+                llm_ttft_s=m_out.llm_ttft if m_out else None, tts_ttfb_s=m_out.tts_ttfb if m_out else None,
+                e2e_s=m_out.e2e_latency if m_out else None))
+    return rows
+
+
+@dataclass
+class SimulationOutcome:
+    record: InterviewRecord
+    run_dir: Path
+    latency: list[LatencyRow]
+    wav: Path | None = None
+    wav_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    evaluation: JobOutcome | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+Show = Callable[[str, str], None]
+
+
+def _persona_client(app: AppContext, ctx: BuildContext) -> tuple[AsyncOpenAI | None, str]:
+    """The persona speaks through the profile's own LLM: the local server already running, or the remote one."""
+    from sima.services import remote_endpoint
+
+    for service in ctx.services:
+        if hasattr(service, "base_url") and hasattr(service, "model_name"):
+            return AsyncOpenAI(base_url=service.base_url, api_key="local"), service.model_name
+    spec = app.config.active_profile.llm[0]
+    endpoint = remote_endpoint(spec, f"profiles.{app.config.profile}.llm[0]", os.environ)
+    return AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key), endpoint.model
+
+
+class _Queue:
+    """Turns are queued for evaluation as soon as the interview finishes; the judge runs after the agent stops."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.job_id: int | None = None
+
+    async def __call__(self, record: InterviewRecord) -> None:
+        self.job_id = await asyncio.to_thread(self.store.enqueue_evaluation, record.interview_id, record)
+
+
+async def simulate_interview(
+    app: AppContext,
+    persona: Persona,
+    *,
+    text: bool,
+    time_scale: float,
+    evaluate: bool = True,
+    show: Show = lambda speaker, line: None,
+) -> SimulationOutcome:
+    from storage.store import Store
+
+    config = app.config
+    started = time.monotonic()
+    store = Store(config.storage.url)
+    queue = _Queue(store)
+    ctx = BuildContext(cache_dir=config.paths.cache)
+    setup = InterviewSetup(settings=config.interview, banks=app.banks, prompts=app.prompts,
+                           profile=config.active_profile, config_hash=config.fingerprint())
+    runtime = WorkerRuntime(setup=setup, build_ctx=ctx, setting_prefix=f"profiles.{config.profile}",
+                            sink=TeeSink(store, JournalSink(config.paths.runs)), on_finished=queue,
+                            clock=ScaledClock(time_scale))
+    wav: Path | None = None
+    wav_seconds = 0.0
+    try:
+        if text:
+            record = await _typed(app, runtime, persona, show)
+        else:
+            record, tape = await _spoken(app, runtime, persona, show)
+            wav = config.paths.runs / record.interview_id / "conversation.wav"
+            wav_seconds = tape.write(wav)
+    finally:
+        await stop_services(ctx)  # the agent's model server goes before the judge's starts
+    if record is None:
+        raise RuntimeError("the interview did not finish")
+    run_dir = config.paths.runs / record.interview_id
+    outcome = SimulationOutcome(record=record, run_dir=run_dir, latency=latency_rows(record.turns), wav=wav,
+                                wav_seconds=wav_seconds)
+    outcome.files["transcript"] = run_dir / "transcript.json"
+    outcome.files["transcript"].write_text(record.model_dump_json(indent=2))
+    outcome.files["latency"] = run_dir / "latency.json"
+    outcome.files["latency"].write_text("[\n" + ",\n".join(r.model_dump_json() for r in outcome.latency) + "\n]\n")
+    if evaluate and queue.job_id is not None:
+        outcome.evaluation = await _evaluate(app, store, queue.job_id)
+    outcome.wall_seconds = time.monotonic() - started
+    return outcome
+
+
+async def _evaluate(app: AppContext, store: Store, job_id: int) -> JobOutcome | None:
+    from evaluation.service import run_pending
+    from sima.services import judge_endpoint
+
+    config = app.config
+    outcomes = await run_pending(store, lambda: judge_endpoint(config), config.evaluation, prompts=app.prompts,
+                                 samples=config.judge_samples, job_ids=[job_id])
+    return outcomes[0] if outcomes else None
+
+
+async def _typed(app: AppContext, runtime: WorkerRuntime, persona: Persona, show: Show) -> InterviewRecord | None:
+    """Typed turns through the same agent and session; the persona reads what the agent said since its last line."""
+    heard: list[str] = []
+    spoke = asyncio.Event()
+
+    def write(speaker: str, line: str) -> None:
+        heard.append(line)
+        spoke.set()
+        show("agent", line)
+
+    async def lines() -> AsyncIterator[str]:
+        client, model = _persona_client(app, runtime.build_ctx)  # the stack (and its server) exists by now
+        replier = PersonaReplier(persona, app.prompts, client, model)
+        while True:
+            await spoke.wait()  # the greeting is generated after start() returns: answer nothing before it
+            spoke.clear()
+            said = " ".join(heard)
+            heard.clear()
+            reply = await replier.reply(said)
+            show("candidate", reply)
+            yield reply
+
+    return await run_text_console(runtime, lines=lines(), write=write)
+
+
+async def _spoken(app: AppContext, runtime: WorkerRuntime, persona: Persona, show: Show
+                  ) -> tuple[InterviewRecord | None, Tape]:
+    stack: ProviderStack = await asyncio.to_thread(
+        build_stack, runtime.setup.profile, runtime.build_ctx, runtime.setting_prefix)
+    voice = build_one("tts", CANDIDATE_VOICE, runtime.build_ctx)
+    client, model = _persona_client(app, runtime.build_ctx)
+    replier = PersonaReplier(persona, app.prompts, client, model)
+    tape = Tape(voice.sample_rate)
+    mic, speaker = CandidateMic(voice.sample_rate, tape), RealtimeSpeaker(voice.sample_rate, tape)
+    interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
+                                 clock=runtime.clock)
+    interview.session.input.audio = mic
+    interview.session.output.audio = speaker
+    heard: list[str] = []
+    floor = asyncio.Event()  # set when the agent has stopped speaking and is listening
+    closed = asyncio.Event()
+
+    def on_item(ev: ConversationItemAddedEvent) -> None:
+        if isinstance(ev.item, llm.ChatMessage) and ev.item.text_content:
+            if ev.item.role == "assistant":
+                heard.append(ev.item.text_content)
+                show("agent", ev.item.text_content)
+            elif ev.item.role == "user":
+                show("heard", ev.item.text_content)
+
+    def on_state(ev: AgentStateChangedEvent) -> None:
+        if ev.new_state == "listening":
+            floor.set()
+        elif ev.new_state in ("thinking", "speaking"):
+            floor.clear()
+
+    interview.session.on("conversation_item_added", on_item)
+    interview.session.on("agent_state_changed", on_state)
+    interview.session.on("close", lambda _: closed.set())
+    await interview.start()
+    try:
+        while not closed.is_set():
+            if not await _wait_for_floor(floor, speaker, closed):
+                break
+            said = " ".join(heard)
+            heard.clear()
+            if not said:
+                continue  # listening again without having said anything new: the floor is not ours yet
+            reply = await replier.reply(said)
+            show("candidate", reply)
+            frames = [to_mono_int16(ev.frame, voice.sample_rate) async for ev in voice.synthesize(reply)]
+            floor.clear()
+            await mic.speak(np.concatenate(frames))
+    finally:
+        record = await interview.aclose(reason="candidate_left")
+    return record, tape
+
+
+async def _wait_for_floor(floor: asyncio.Event, speaker: RealtimeSpeaker, closed: asyncio.Event) -> bool:
+    """Wait until the agent has finished talking (and stayed quiet a moment); False if the session closed."""
+    deadline = time.monotonic() + STALL_SECONDS
+    while time.monotonic() < deadline:
+        waits = [asyncio.ensure_future(floor.wait()), asyncio.ensure_future(closed.wait())]
+        await asyncio.wait(waits, timeout=deadline - time.monotonic(), return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            w.cancel()
+        if closed.is_set():
+            return False
+        await speaker.idle.wait()
+        await asyncio.sleep(SETTLE_SECONDS)
+        if floor.is_set() and speaker.idle.is_set():
+            return True
+    log.error("the agent has not replied for %.0f s; ending the simulation", STALL_SECONDS)
+    return False
