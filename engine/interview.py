@@ -257,17 +257,23 @@ class InterviewEngine:
         years: float | None = None,
         level: Level | None = None,
     ) -> Profile:
-        """Record what the candidate said; role and level are set once (a preset from the invite wins)."""
+        """Record what the candidate said; role and level are set once (a preset from the invite wins).
+
+        A role the engine fell back to (nobody named one in time) is not a detection: a later answer that names a
+        role still sets it, and the questions from then on come from that role's bank.
+        """
         async with self._transaction():
             p = self._snap.profile
             if name and p.source != "preset":
                 p.name = name.strip()[:120]
             if years is not None and years >= 0:
                 p.years = years
-            if role_text and p.role is None:
-                p.position = role_text.strip()[:120]
-                p.role = self.banks.match_role(role_text) or GENERIC_ROLE
-                p.source = "detected" if p.role != GENERIC_ROLE else "fallback"
+            if role_text and (p.role is None or p.source == "fallback"):
+                detected = self.banks.match_role(role_text)
+                if p.role is None or detected is not None:
+                    p.position = role_text.strip()[:120]
+                    p.role = detected or GENERIC_ROLE
+                    p.source = "detected" if detected else "fallback"
             if p.level is None and (level is not None or years is not None):
                 p.level = level or Level.from_years(years or 0.0)
             return p.model_copy()
@@ -388,10 +394,8 @@ class InterviewEngine:
             await self._end("completed", events, at)
             return
         if previous is Phase.INTRODUCTION and self._snap.profile.role is None:
-            # nobody named a role in time: the generic bank keeps the interview going
+            # nobody named a role in time: the generic bank keeps the interview going (`level` falls back too)
             self._snap.profile.role, self._snap.profile.source = GENERIC_ROLE, "fallback"
-        if self._snap.profile.level is None and previous is Phase.INTRODUCTION:
-            self._snap.profile.level = FALLBACK_LEVEL
         await self._fsm.advance()
         events.append(self._open_phase(Phase(self._fsm.state), previous, reason, at))
 

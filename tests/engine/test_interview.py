@@ -160,6 +160,17 @@ async def test_no_role_by_end_of_introduction_uses_generic_bank(settings, banks)
     assert (engine.profile.role, engine.profile.source, engine.level) == ("generic", "fallback", Level.MID)
 
 
+async def test_a_role_named_after_the_fallback_still_counts(settings, banks):
+    engine, clock, _ = await started(settings, banks)
+    clock.advance(165)
+    await engine.poll()
+    p = await engine.set_profile(name="Ada", role_text="I do server-side work", years=8)
+    assert (p.role, p.source, p.level) == ("backend", "detected", Level.SENIOR)
+    assert (await engine.next_question()).question.id.startswith("be-senior-experience")
+    p = await engine.set_profile(role_text="actually frontend")
+    assert p.role == "backend"  # a detected role stays
+
+
 async def test_warning_limit_ends_politely(settings, banks):
     engine, _, events = await started(settings, banks)
     assert await engine.flag_behaviour("insult") == 1
