@@ -113,7 +113,7 @@ class InterviewDriver:
         nxt, events = await self._call(self.engine.next_question())
         if nxt.question is None:  # the interview is over: the goodbye
             return self._with_events("", events)
-        return self._with_events(f"Ask this question now, in your own words: {nxt.question.text}", events)
+        return self._with_events(self._ask(nxt.question.text), events)
 
     async def follow_up(self) -> Step:
         """Permission for one follow-up on the current question (the engine caps them)."""
@@ -124,10 +124,20 @@ class InterviewDriver:
         if not follow.allowed:
             return False, self._with_events(f"No follow-up: {follow.reason}. Call next_question.", events)
         if follow.text:
-            say = f"Ask this follow-up, in your own words: {follow.text}"
+            say = self._ask(follow.text, follow_up=True)
+        elif self.guided:
+            say = "Ask the candidate one short follow-up question about their last answer. Do not answer it yourself."
         else:
             say = "Ask one short follow-up of your own on the candidate's last answer, about the same question."
         return True, self._with_events(say, events)
+
+    def _ask(self, question: str, *, follow_up: bool = False) -> str:
+        """The instruction to ask `question`; a small model in guided mode gets the exact words, not a paraphrase."""
+        kind = "follow-up" if follow_up else "question"
+        if self.guided:
+            return (f"Reply with a short acknowledgement, then put this {kind} to the candidate, word for word, "
+                    f"and stop; you never answer it yourself: \"{question}\"")
+        return f"Ask this {kind} now, in your own words: {question}"
 
     async def add_note(self, text: str) -> Step:
         _, events = await self._call(self.engine.add_note(text))
