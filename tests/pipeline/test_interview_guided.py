@@ -42,11 +42,11 @@ async def test_whole_interview_guided(real_banks, templates, clock, journal) -> 
         assert (profile.name, profile.role, profile.years) == ("Grace Hopper", "backend", 3.0)
         assert profile.level is not None and profile.level.value == "mid"
         question = engine.current_question
-        assert question is not None and said.endswith(question.text) and "exactly this question" in said
+        assert question is not None and said.endswith(f'"{question.text}"') and "word for word" in said
 
         # a short answer gets one follow-up, the next short answer moves on (the phase's one question is done)
         said = await answer("Sure.")
-        assert "exactly this follow-up" in said or "one short follow-up question" in said
+        assert "put this follow-up to the candidate" in said or "one short follow-up question" in said
         assert engine.asked_in_phase()[-1].follow_ups_used == 1
         said = await answer("Not much more to say.")
         assert engine.phase is Phase.EXPERIENCE and "moving on to experience" in said
