@@ -45,6 +45,7 @@ from pipeline.session import InterviewSession, InterviewSetup
 log = logging.getLogger(__name__)
 
 PREWARM_TIMEOUT = 120.0  # seconds a new job process may take to load config and models
+SHUTDOWN_TIMEOUT = 120.0  # seconds a finished job may take to hand its interview to evaluation
 
 
 @dataclass
@@ -140,6 +141,8 @@ def build_server(loader: RuntimeLoader, *, agent_name: str, **server_options: An
     """An AgentServer for explicit dispatch to `agent_name`; `server_options` go to AgentServer as they are."""
     # prewarm loads every model of the profile (a local LLM server included): LiveKit's 10 s default is too short
     server_options.setdefault("initialize_process_timeout", PREWARM_TIMEOUT)
+    # a job's shutdown runs the evaluation hook (the judge); it stays queued if even this is not enough
+    server_options.setdefault("shutdown_process_timeout", SHUTDOWN_TIMEOUT)
     server = AgentServer(setup_fnc=functools.partial(prewarm, loader), **server_options)
     server.rtc_session(functools.partial(entrypoint, loader), agent_name=agent_name)
     return server
