@@ -88,10 +88,8 @@ class InterviewerBase(Agent):
         await self.refresh_instructions()
         if isinstance(event, PhaseEntered | InterviewEnded):
             self._supersede()
-        collected = collecting()
-        if collected is not None:
-            collected.append(event)  # the tool or guided step that caused it says it
-            return
+        if collecting() is not None:
+            return  # the tool or guided step that caused it says it
         if not self._live:
             return
         step = await self.driver.announce(event)

@@ -61,6 +61,12 @@ class InterviewDriver:
         self.engine = engine
         self.prompts = prompts
         self.guided = guided
+        engine.subscribe(self._collect)
+
+    @staticmethod
+    def _collect(event: Event) -> None:
+        if (events := collecting()) is not None:
+            events.append(event)
 
     async def _call(self, call: Awaitable[T]) -> tuple[T, list[Event]]:
         events: list[Event] = []
@@ -169,16 +175,19 @@ class InterviewDriver:
     async def answer_received(self, answer: str) -> Step:
         """Guided mode: after each candidate turn, record who they are (introduction) and pick the next step."""
         profile = self.engine.profile
+        early: list[Event] = []  # a timer that came due fires with the first engine call: its events count too
         if self.engine.phase is Phase.INTRODUCTION and (profile.name is None or profile.role is None):
             facts = parse_introduction(answer, self.engine.banks)
             if facts.name or facts.role_text or facts.years is not None:
-                await self.engine.set_profile(name=facts.name, role_text=facts.role_text, years=facts.years)
+                _, early = await self._call(
+                    self.engine.set_profile(name=facts.name, role_text=facts.role_text, years=facts.years))
         asked = self.engine.asked_in_phase() if self.engine.phase else []
+        step = None
         if asked and asked[-1].follow_ups_used == 0 and len(answer.split()) < SHORT_ANSWER_WORDS:
             allowed, step = await self._follow_up()
-            if allowed or step.ended:
-                return step
-        return await self.next_question()
+            step = step if allowed or step.ended else None
+        step = step or await self.next_question()
+        return step if step.ended or not early else self._with_events(step.say, early)
 
     async def announce(self, event: Event) -> Step:
         """What to say about an event a timer raised (outside any call), doing the engine's part first."""

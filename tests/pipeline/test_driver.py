@@ -1,0 +1,80 @@
+"""The driver on its own (no LiveKit): what each interviewer move does to the engine and what the LLM is told."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.clock import FakeClock
+from engine.interview import InterviewEngine
+from engine.phases import Phase
+from pipeline.driver import InterviewDriver, InvalidAnswer
+from pipeline.introduction import parse_introduction
+from tests.pipeline.conftest import short_settings
+
+INTRO = "Hi, I'm Ada Lovelace, a backend developer with five years of experience."
+
+
+@pytest.fixture
+async def started(real_banks, templates):
+    async def make(*, guided: bool = False) -> tuple[InterviewDriver, FakeClock]:
+        clock = FakeClock()
+        engine = InterviewEngine(short_settings(), real_banks, clock)
+        await engine.start()
+        return InterviewDriver(engine, templates, guided=guided), clock
+
+    return make
+
+
+async def test_tools_cannot_end_before_the_wrap_up(started) -> None:
+    driver, _ = await started()
+    await driver.record_profile("Ada", "backend developer", 5)
+    await driver.next_question()
+    step = await driver.end("completed")
+    assert not step.ended and "cannot end yet" in step.say and driver.engine.phase is Phase.INTRODUCTION
+    while driver.engine.phase is not Phase.WRAP_UP:
+        await driver.next_question()
+    step = await driver.end("completed")
+    assert step.ended and driver.engine.snapshot().end_reason == "completed"
+
+
+async def test_a_candidate_may_stop_at_any_time(started) -> None:
+    driver, _ = await started()
+    step = await driver.end("candidate_request")
+    assert step.ended and "Thank the candidate" in step.say
+    assert (await driver.next_question()).ended  # asking again after the end only says goodbye again
+
+
+async def test_tool_arguments_are_validated(started) -> None:
+    driver, _ = await started()
+    for name, role, years in (("", "backend", 2), ("Ada", "backend", -1), ("Ada", "backend", 99)):
+        with pytest.raises(InvalidAnswer):
+            await driver.record_profile(name, role, years)
+    step = await driver.record_profile("Ada", "astronaut", 2)
+    assert "No dedicated question set" in step.say and driver.engine.role == "generic"
+
+
+async def test_follow_ups_stop_at_the_engine_cap(started) -> None:
+    driver, _ = await started()
+    await driver.next_question()
+    cap = driver.engine.settings.follow_up_cap
+    for _ in range(cap):
+        assert (await driver.follow_up()).say.startswith(("Ask this follow-up", "Ask one short follow-up"))
+    assert (await driver.follow_up()).say.startswith(f"No follow-up: follow-up limit of {cap} reached")
+
+
+async def test_guided_step_includes_a_timer_that_came_due_meanwhile(started) -> None:
+    driver, clock = await started(guided=True)
+    engine = driver.engine
+    clock.advance(engine.phase_remaining() + engine.settings.grace_seconds + 1)  # nobody polled
+    step = await driver.answer_received(INTRO)
+    assert engine.phase is Phase.EXPERIENCE and engine.profile.role == "backend"
+    question = engine.current_question
+    assert question is not None and "moving on to experience" in step.say and question.text in step.say
+
+
+def test_introductions_are_read_without_an_llm(real_banks) -> None:
+    facts = parse_introduction(INTRO, real_banks)
+    assert (facts.name, facts.role_text, facts.years) == ("Ada Lovelace", "Backend Developer", 5.0)
+    said = "my name is grace and I'm applying for the kernel hacker role, six months in"
+    facts = parse_introduction(said, real_banks)
+    assert (facts.name, facts.role_text, facts.years) == ("Grace", "kernel hacker", 0.5)
