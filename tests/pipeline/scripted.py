@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.openai_server import Reply, ToolCall
+from engine.interview import InterviewEngine
+from engine.phases import Phase
+from tests.support.openai_server import Reply, Responder, ToolCall
 
 _PHASE = re.compile(r"Current phase: ([\w-]+)")
 
@@ -70,3 +72,20 @@ class ScriptedInterviewer:
         if last["role"] == "tool":
             return Reply(text=str(last["content"]))
         return Reply(text=last_instruction(body) or "Hello.")
+
+
+@dataclass
+class PhaseWitness:
+    """Wraps a responder; notes, for every request, the phase its instructions name and the engine's phase then."""
+
+    responder: Responder
+    engine: InterviewEngine | None = None
+    seen: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+    def __call__(self, body: dict[str, Any]) -> Any:
+        assert self.engine is not None
+        self.seen.append(phase_of(body))
+        # after the end, the closing words belong to the wrap-up
+        self.expected.append((self.engine.phase or Phase.WRAP_UP).title)
+        return self.responder(body)

@@ -10,7 +10,7 @@ from engine.phases import Phase
 from engine.transcript import InterviewRecord, Speaker
 from pipeline.session import InterviewSession
 from tests.pipeline.conftest import make_setup, text_stack
-from tests.pipeline.scripted import ScriptedInterviewer, last_instruction, phase_of, system_prompt
+from tests.pipeline.scripted import PhaseWitness, ScriptedInterviewer, last_instruction, phase_of, system_prompt
 from tests.pipeline.test_interview_tools import assert_persisted, elapse
 from tests.support.openai_server import ScriptedOpenAI
 
@@ -24,10 +24,11 @@ async def test_whole_interview_guided(real_banks, templates, clock, journal) -> 
     async def on_finished(record: InterviewRecord) -> None:
         finished.append(record)
 
-    async with ScriptedOpenAI(ScriptedInterviewer()) as llm:
+    async with ScriptedOpenAI(PhaseWitness(ScriptedInterviewer())) as llm:
         interview = InterviewSession(make_setup(real_banks, templates, guided=True), text_stack(llm.base_url),
                                      journal, on_finished=on_finished, clock=clock)
         engine = interview.engine
+        llm.responder.engine = engine
 
         async def answer(text: str) -> str:
             await interview.session.run(user_input=text)
@@ -68,6 +69,7 @@ async def test_whole_interview_guided(real_banks, templates, clock, journal) -> 
         record = await interview.wait_finished()
 
     assert all("tools" not in body for body in llm.requests), "guided mode offers the LLM no tools"
+    assert llm.responder.seen == llm.responder.expected  # each request written for the engine's phase then
     # ...and never tells it to call one
     assert not any("next_question" in system_prompt(b) + (last_instruction(b) or "") for b in llm.requests)
     assert engine.snapshot().end_reason == "completed"

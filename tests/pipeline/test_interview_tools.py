@@ -15,7 +15,7 @@ from engine.transcript import InterviewRecord, Speaker
 from pipeline.journal import JournalSink
 from pipeline.session import InterviewSession
 from tests.pipeline.conftest import make_setup, text_stack
-from tests.pipeline.scripted import Call, ScriptedInterviewer, last_instruction, phase_of, tools_of
+from tests.pipeline.scripted import Call, PhaseWitness, ScriptedInterviewer, last_instruction, phase_of, tools_of
 from tests.support.openai_server import ScriptedOpenAI
 
 INTRO = "Hi, I'm Ada Lovelace, a backend developer with five years of experience."
@@ -52,10 +52,11 @@ async def test_whole_interview_driven_by_tools(real_banks, templates, clock, jou
     async def on_finished(record: InterviewRecord) -> None:
         finished.append(record)
 
-    async with ScriptedOpenAI(script) as llm:
+    async with ScriptedOpenAI(PhaseWitness(script)) as llm:
         interview = InterviewSession(make_setup(real_banks, templates), text_stack(llm.base_url), journal,
                                      on_finished=on_finished, clock=clock)
         engine = interview.engine
+        llm.responder.engine = engine
 
         async def answer(text: str) -> Any:
             result = await interview.session.run(user_input=text)
@@ -137,6 +138,9 @@ async def test_whole_interview_driven_by_tools(real_banks, templates, clock, jou
 
         await interview.aclose()  # closing again triggers nothing more
     assert len(finished) == 1 and finished[0] is record and record is not None
+    # every request the LLM got carried the instructions of the phase the engine was in at that moment
+    witness = llm.responder
+    assert len(witness.seen) == len(llm.requests) > 20 and witness.seen == witness.expected
 
     # the record holds the whole transcript, in order, each turn with its phase
     turns = record.turns
