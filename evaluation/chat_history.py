@@ -26,9 +26,9 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from engine.banks import GENERIC_ROLE, BankSet
 from engine.transcript import InterviewRecord, Speaker, Turn, TurnMetrics
@@ -36,6 +36,9 @@ from engine.yamlsrc import SourceError, SourceProblem
 
 SPOKEN_WORDS_PER_MINUTE = 150
 NAME_SEARCH_TURNS = 3  # candidates introduce themselves at the start; later "I'm X" is rarely a name
+T = TypeVar("T")
+_TURNS = TypeAdapter(list[Turn])
+_RECORD = TypeAdapter(InterviewRecord)
 _SPEAKERS = {"user": Speaker.CANDIDATE, "assistant": Speaker.AGENT}
 _METRICS = {"transcription_delay": "transcription_delay", "end_of_turn_delay": "end_of_turn_delay",
             "llm_node_ttft": "llm_ttft", "tts_node_ttfb": "tts_ttfb", "e2e_latency": "e2e_latency"}
@@ -55,6 +58,16 @@ _NOT_NAMES = {"a", "an", "the", "here", "not", "so", "very", "really", "just", "
 
 def _problem(path: Path, message: str, line: int = 0) -> SourceError:
     return SourceError([SourceProblem(str(path), line, "", message)])
+
+
+def _validated(path: Path, adapter: TypeAdapter[T], data: Any, prefix: str) -> T:
+    """`data` validated; the error names the JSON path of the first problem, and how many there are."""
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = prefix + ".".join(str(p) for p in first["loc"])
+        raise _problem(path, f"{where}: {first['msg']} ({exc.error_count()} error(s))") from exc
 
 
 def detect_name(turns: list[Turn]) -> str | None:
@@ -111,7 +124,7 @@ def _chat_turns(items: list[Any]) -> tuple[list[Turn], float | None]:
         turns.append(Turn(index=i, speaker=speaker, text=text,
                           started_at=rel(m.get("started_speaking_at", item.get("created_at"))),
                           ended_at=rel(m.get("stopped_speaking_at")), interrupted=bool(item.get("interrupted")),
-                          stt_confidence=item.get("transcript_confidence"),
+                          stt_confidence=conf if isinstance(conf := item.get("transcript_confidence"), float) else None,
                           metrics=TurnMetrics(**metrics) if metrics else None))
     return turns, origin
 
@@ -157,20 +170,14 @@ def read_transcript(path: Path, banks: BankSet) -> InterviewRecord:
     except UnicodeDecodeError as exc:
         raise _problem(path, "not UTF-8 text") from exc
     mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    try:
-        if isinstance(data, dict) and isinstance(data.get("items"), list):
-            turns, origin = _chat_turns(data["items"])
-            started = datetime.fromtimestamp(origin, UTC) if origin is not None else mtime
-            return _record(path, raw, turns, banks, started, {})
-        if isinstance(data, dict) and "interview_id" in data and "started_at" in data:
-            return InterviewRecord.model_validate(data)
-        if isinstance(data, dict) and isinstance(data.get("turns"), list):
-            turns = [Turn.model_validate(t) for t in data["turns"]]
-            return _record(path, raw, turns, banks, mtime, data)
-        if isinstance(data, list):
-            return _record(path, raw, [Turn.model_validate(t) for t in data], banks, mtime, {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise _problem(path, f"{where}: {first['msg']} ({exc.error_count()} error(s))") from exc
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        turns, origin = _chat_turns(data["items"])
+        started = datetime.fromtimestamp(origin, UTC) if origin is not None else mtime
+        return _record(path, raw, turns, banks, started, {})
+    if isinstance(data, dict) and "interview_id" in data and "started_at" in data:
+        return _validated(path, _RECORD, data, "")
+    if isinstance(data, dict) and isinstance(data.get("turns"), list):
+        return _record(path, raw, _validated(path, _TURNS, data["turns"], "turns."), banks, mtime, data)
+    if isinstance(data, list):
+        return _record(path, raw, _validated(path, _TURNS, data, ""), banks, mtime, {})
     raise _problem(path, 'neither a LiveKit chat history ({"items": [...]}) nor a SIMA transcript ({"turns": [...]})')

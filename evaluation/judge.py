@@ -16,10 +16,10 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import openai
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from evaluation.settings import Dimension, EvaluationSettings
 
@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 
 Score = Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 SchemaStyle = Literal["json_schema", "json_object"]
+MAX_ITEMS = 3
+X = TypeVar("X")
+# At most MAX_ITEMS: the schema says so (a grammar-constrained local model must close the list instead of looping
+# in it), and a longer list from a server that ignores the schema is cut, not rejected: it is still a good answer.
+UpTo3 = Annotated[list[X], BeforeValidator(lambda v: v[:MAX_ITEMS] if isinstance(v, list) else v),
+                  Field(json_schema_extra={"maxItems": MAX_ITEMS})]
 
 
 @dataclass(frozen=True)
@@ -54,13 +60,13 @@ class Quote(_JudgeModel):
 class DimensionJudgement(_JudgeModel):
     # Rationale and evidence come before the score so a model writing left to right reasons before it scores.
     rationale: str
-    evidence: list[Quote]
+    evidence: UpTo3[Quote]
     score: Score
 
 
 class RedFlag(_JudgeModel):
     description: str
-    evidence: list[Quote]
+    evidence: UpTo3[Quote]
 
 
 class JudgeOutput(_JudgeModel):
@@ -69,9 +75,9 @@ class JudgeOutput(_JudgeModel):
     communication: DimensionJudgement
     experience: DimensionJudgement
     culture_fit: DimensionJudgement
-    strengths: list[str]
-    weaknesses: list[str]
-    red_flags: list[RedFlag]
+    strengths: UpTo3[str]
+    weaknesses: UpTo3[str]
+    red_flags: UpTo3[RedFlag]
     summary: str
 
     def dimension(self, d: Dimension) -> DimensionJudgement:
@@ -143,6 +149,7 @@ class Judge:
             model=self.endpoint.model,
             messages=messages,  # type: ignore[arg-type]
             temperature=self.settings.temperature,
+            max_tokens=self.settings.max_output_tokens,
             response_format=response_format(self.endpoint.schema_style),  # type: ignore[arg-type]
         )
         if not completion.choices:

@@ -93,6 +93,7 @@ class EvaluationSettings(Strict):
     samples: int | None = Field(default=None, ge=1, le=10, description="judge samples; None: the profile's")
     max_attempts: int = Field(default=5, ge=1, description="judge calls per sample before a job is left failed")
     backoff_seconds: float = Field(default=2.0, ge=0, description="first retry delay; doubles each attempt")
+    max_output_tokens: int = Field(default=2048, ge=256, description="cap on one judge reply (≈1k is typical)")
     request_timeout_seconds: float = Field(default=300, gt=0, description="one judge call (a local model is slow)")
     lease_seconds: float = Field(default=60, gt=0, description="a claimed job whose worker stops renewing "
                                                                "this long is claimable again")

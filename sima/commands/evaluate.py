@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from evaluation.chat_history import read_transcript
-from evaluation.service import JobOutcome, run_pending
-from evaluation.summary import console_summary
-from pipeline.registry import ProviderError
 from sima.context import AppContext, load_context
-from sima.services import judge_endpoint
-from storage.store import StorageError, Store
+
+# The evaluation stack (openai, SQLAlchemy) is imported inside the functions below: at module level it would add
+# ~0.7 s to the start of every `sima` command, bank validation included.
+if TYPE_CHECKING:
+    from evaluation.service import JobOutcome
+    from storage.store import Store
 
 out = Console(soft_wrap=True)
 
@@ -29,6 +30,8 @@ def register(app: typer.Typer) -> None:
 
 def print_outcomes(outcomes: list[JobOutcome]) -> bool:
     """Summaries of finished jobs and the errors of failed ones; True if every job is done."""
+    from evaluation.summary import console_summary
+
     for o in outcomes:
         if o.report is not None:
             out.print(console_summary(o.report))
@@ -42,6 +45,10 @@ def print_outcomes(outcomes: list[JobOutcome]) -> bool:
 
 def drain(app: AppContext, store: Store, job_ids: list[int] | None = None) -> list[JobOutcome]:
     """Run the worker over the queue (or just `job_ids`) with the configured judge; errors end the command."""
+    from evaluation.service import run_pending
+    from pipeline.registry import ProviderError
+    from sima.services import judge_endpoint
+
     try:
         return asyncio.run(run_pending(store, lambda: judge_endpoint(app.config), app.config.evaluation,
                                        prompts=app.prompts, samples=app.config.judge_samples, job_ids=job_ids))
@@ -52,6 +59,8 @@ def drain(app: AppContext, store: Store, job_ids: list[int] | None = None) -> li
 
 
 def open_store(app: AppContext) -> Store:
+    from storage.store import StorageError, Store
+
     try:
         return Store(app.config.storage.url)
     except StorageError as exc:
@@ -66,6 +75,8 @@ def evaluate(
     out_dir: Path | None = typer.Option(None, "--out", help="folder for the reports; default evaluation.output_dir"),
 ) -> None:
     """Score a finished interview from a file and write its JSON and HTML reports."""
+    from evaluation.chat_history import read_transcript
+
     app = load_context(ctx.find_root().obj)
     record = read_transcript(path, app.banks)
     record = record.model_copy(update={"config_hash": record.config_hash or app.config.fingerprint()})

@@ -9,7 +9,6 @@ from rich.table import Table
 
 from sima.commands.evaluate import drain, open_store, out, print_outcomes
 from sima.context import load_context
-from storage.models import JobStatus
 
 evaluations_app = typer.Typer(help="The queue of evaluations: list what is not done, retry it.",
                               no_args_is_help=True)
@@ -22,6 +21,8 @@ def register(app: typer.Typer) -> None:
 @evaluations_app.command()
 def pending(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """Jobs not done yet: waiting, running (with their lease) or failed (with their last error)."""
+    from storage.models import JobStatus  # SQLAlchemy, imported late like the rest of the evaluation stack
+
     app = load_context(ctx.find_root().obj)
     jobs = open_store(app).pending_jobs()
     if as_json:
@@ -49,6 +50,8 @@ def pending(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", he
 @evaluations_app.command()
 def retry(ctx: typer.Context) -> None:
     """Requeue failed jobs and evaluate everything claimable (including jobs whose worker died)."""
+    from storage.models import JobStatus
+
     app = load_context(ctx.find_root().obj)
     store = open_store(app)
     requeued = store.retry_failed()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from engine.phases import Level, Phase
 from engine.transcript import AskedQuestionDetail, InterviewRecord, PhaseTime, Speaker, Turn, TurnMetrics
@@ -101,3 +106,28 @@ def endpoint_for(server: ScriptedOpenAI) -> JudgeEndpoint:
 def fast_settings(**overrides: Any) -> EvaluationSettings:
     """Backoff off, through settings (no patched sleeps), so retry tests take milliseconds."""
     return EvaluationSettings(**{"backoff_seconds": 0, "max_attempts": 3, **overrides})
+
+
+def write_config(folder: Path, *, judge_url: str, store_url: str, **evaluation: Any) -> Path:
+    """The shipped config.yaml with the local profile's judge on `judge_url`, the store on `store_url`, reports in
+    `folder/evaluations` and fast retries; for running `sima` as a subprocess."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["profile"] = "local"
+    config["profiles"]["local"]["judge"] = {"provider": "openai", "base_url": judge_url, "model": "judge-model"}
+    config["storage"] = {"url": store_url}
+    config["evaluation"] |= {"backoff_seconds": 0, "output_dir": str(folder / "evaluations"), **evaluation}
+    config["paths"] |= {"question_banks": str(ROOT / "question_banks"),
+                        "prompt_templates": str(ROOT / "prompt_templates"), "cache": str(folder / "cache")}
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+async def run_sima(config: Path, *args: str, timeout: float = 60, env: Mapping[str, str] | None = None
+                   ) -> tuple[int, str]:
+    """`python -m sima -c config ARGS` in a subprocess (environment: ours, or `env`); exit code and output."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "sima", "-c", str(config), *args, cwd=ROOT,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                                                env={**(os.environ if env is None else env), "COLUMNS": "200"})
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    return proc.returncode or 0, out.decode()

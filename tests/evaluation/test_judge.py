@@ -29,6 +29,7 @@ async def test_request_asks_for_the_json_schema_at_the_configured_temperature(se
     assert out.dimension(Dimension.TECHNICAL).score == 7
     body = server.requests[0]
     assert body["model"] == "judge-model" and body["temperature"] == 0.3 and body["messages"] == MESSAGES
+    assert body["max_tokens"] == 2048
     fmt = body["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
     assert set(fmt["json_schema"]["schema"]["required"]) == {*[d.value for d in Dimension], "strengths",
@@ -60,8 +61,17 @@ def test_schema_meets_openai_strict_mode() -> None:
     for obj in objects:
         assert obj["additionalProperties"] is False
         assert set(obj["required"]) == set(obj["properties"])
-    score = JudgeOutput.model_json_schema()["$defs"]["DimensionJudgement"]["properties"]["score"]
-    assert score["enum"] == list(range(1, 11))
+    dimension = JudgeOutput.model_json_schema()["$defs"]["DimensionJudgement"]["properties"]
+    assert dimension["score"]["enum"] == list(range(1, 11))
+    assert dimension["evidence"]["maxItems"] == 3
+
+
+def test_long_lists_are_cut_not_rejected() -> None:
+    data = json.loads(judge_json(7))
+    data["strengths"] = ["a", "b", "c", "d"]
+    data["technical_competency"]["evidence"] = [{"turn": 1, "quote": f"quote {i}"} for i in range(5)]
+    out = JudgeOutput.model_validate(data)
+    assert out.strengths == ["a", "b", "c"] and len(out.technical_competency.evidence) == 3
 
 
 def test_schema_compiles_to_a_llama_cpp_grammar() -> None:
