@@ -84,7 +84,7 @@ async def test_guided_mode_mentions_no_tools(prompts, shipped_banks, phase):
     engine = await engine_in(shipped_banks, phase)
     guided = render_instructions(prompts, engine, tools=False)
     tooled = render_instructions(prompts, engine, tools=True)
-    for name in ("record_profile", "next_question", "ask_follow_up", "end_interview"):
+    for name in ("record_profile", "next_question", "ask_follow_up", "end_interview", "flag_behaviour", "add_note"):
         assert name not in guided
     assert "next_question" in tooled
 
