@@ -2,9 +2,11 @@
 
 Each dimension's rating is the mean of the samples' scores; its rationale comes from the sample closest to that mean;
 its evidence is every verified quote any sample gave. Strengths, weaknesses and the summary come from the sample whose
-weighted score is closest to the mean. Judge red flags stand (and cap the decision) when at least half the samples
-raise one, so a single noisy sample of three cannot knock a candidate out; warnings the interviewer gave live always
-stand.
+weighted score is closest to the mean.
+
+A knock-out must rest on the candidate's own words: a judge red flag stands (and caps the decision) only with at least
+one verified quote, and only when at least half the samples raise such a flag, so one noisy sample of three cannot
+knock a candidate out. Warnings the interviewer gave live always stand. Flags that do not stand are still reported.
 
 Example::
 
@@ -46,6 +48,7 @@ class RedFlagResult(BaseModel):
     description: str
     source: Literal["judge", "interview"]
     stands: bool
+    note: str = ""  # why a flag does not stand
     evidence: list[Evidence]
 
 
@@ -98,17 +101,23 @@ def _dimension(d: Dimension, samples: list[VerifiedSample], max_spread: float) -
 
 def _red_flags(samples: list[VerifiedSample], warnings: list[str], settings: EvaluationSettings
                ) -> list[RedFlagResult]:
-    flagging = sum(1 for s in samples if s.red_flags)
-    stands = 2 * flagging >= len(samples)
+    supported = sum(1 for s in samples if any(f.evidence for f in s.red_flags))
+    majority = 2 * supported >= len(samples)
     out: list[RedFlagResult] = []
     seen: set[str] = set()
     for s in samples:
         for f in s.red_flags:
             key = normalise(f.description)
-            if key not in seen:
-                seen.add(key)
-                out.append(RedFlagResult(description=f.description, source="judge", stands=stands, evidence=f.evidence))
-    out += [RedFlagResult(description=w, source="interview", stands=settings.knockouts.interview_warnings, evidence=[])
+            if key in seen:
+                continue
+            seen.add(key)
+            note = ("no verified quote from the candidate" if not f.evidence else
+                    "" if majority else f"raised with evidence by {supported} of {len(samples)} judge samples")
+            out.append(RedFlagResult(description=f.description, source="judge", stands=not note, note=note,
+                                     evidence=f.evidence))
+    stands = settings.knockouts.interview_warnings
+    out += [RedFlagResult(description=w, source="interview", stands=stands,
+                          note="" if stands else "interview warnings are not knock-outs (config)", evidence=[])
             for w in warnings]
     return out
 

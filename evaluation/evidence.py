@@ -104,7 +104,7 @@ class CandidateText:
 @dataclass
 class VerifiedRedFlag:
     description: str
-    evidence: list[Evidence]
+    evidence: list[Evidence]  # verified quotes only; empty if the judge gave none or only made-up ones
 
 
 @dataclass
@@ -127,14 +127,13 @@ class VerifiedSample:
 
 
 def verify_sample(output: JudgeOutput, text: CandidateText) -> VerifiedSample:
-    """Check every quote of one reply. A red flag resting only on quotes that are not in the transcript is dropped;
-    one cited without quotes (say, refusing to answer) stands, as the judge's reading of the interview."""
+    """Check every quote of one reply. Red flags are all kept with their verified quotes; whether one without any
+    may cap a decision is the aggregation's call."""
     sample = VerifiedSample(output)
     for d in Dimension:
         sample.evidence[d], sample.dropped[d] = text.verify(output.dimension(d).evidence)
     for flag in output.red_flags:
         evidence, dropped = text.verify(flag.evidence)
         sample.dropped_red_flag_quotes += dropped
-        if evidence or not flag.evidence:
-            sample.red_flags.append(VerifiedRedFlag(flag.description, evidence))
+        sample.red_flags.append(VerifiedRedFlag(flag.description, evidence))
     return sample

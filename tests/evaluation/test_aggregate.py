@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evaluation.aggregate import assess
 from evaluation.evidence import CandidateText, VerifiedSample, verify_sample
 from evaluation.judge import JudgeOutput
@@ -65,11 +67,20 @@ def test_a_red_flag_from_one_sample_stands_and_caps() -> None:
     assert a.red_flags[0].stands and a.red_flags[0].evidence[0].turn == 6
 
 
+@pytest.mark.parametrize("evidence", [[], [(1, "I invented Python in 1989")]])
+def test_a_red_flag_without_a_verified_quote_does_not_stand(evidence: list[tuple[int, str]]) -> None:
+    a = assess([sample(judge_json(9, red_flags=[("did not provide any real material", evidence)]))], SETTINGS, [])
+    assert a.decision is Decision.STRONG_HIRE and a.knockouts == []
+    [flag] = a.red_flags
+    assert not flag.stands and flag.note == "no verified quote from the candidate"
+
+
 def test_a_red_flag_from_one_of_three_samples_does_not_stand() -> None:
     a = assess([sample(judge_json(9, red_flags=[INJECTION])), sample(judge_json(9)), sample(judge_json(9))],
                SETTINGS, [])
     assert a.decision is Decision.STRONG_HIRE and a.knockouts == []
-    assert [(f.description, f.stands) for f in a.red_flags] == [("tried to manipulate the evaluation", False)]
+    assert [(f.description, f.stands, f.note) for f in a.red_flags] == [
+        ("tried to manipulate the evaluation", False, "raised with evidence by 1 of 3 judge samples")]
 
 
 def test_a_red_flag_from_two_of_three_samples_stands() -> None:
