@@ -10,8 +10,10 @@ $(STAMP): pyproject.toml requirements-models.txt scripts/bootstrap.sh
 	@bash scripts/bootstrap.sh $(PYTHON) $(VENV)
 	@touch $@
 
+# One spoken interview on the local stack: a simulated candidate answers through Piper → VAD → Whisper; the
+# interview clock runs 4× faster than the (real-time) audio so the six phases pass in a few minutes.
 demo: $(STAMP)
-	$(BIN)/sima plan --role backend --seniority mid --simulate --answer-seconds 45
+	$(BIN)/sima simulate --persona priya-backend-strong --time-scale 4
 
 test: $(STAMP)
 	$(BIN)/ruff check .
