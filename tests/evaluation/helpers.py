@@ -108,16 +108,19 @@ def fast_settings(**overrides: Any) -> EvaluationSettings:
     return EvaluationSettings(**{"backoff_seconds": 0, "max_attempts": 3, **overrides})
 
 
-def write_config(folder: Path, *, judge_url: str, store_url: str, **evaluation: Any) -> Path:
-    """The shipped config.yaml with the local profile's judge on `judge_url`, the store on `store_url`, reports in
-    `folder/evaluations` and fast retries; for running `sima` as a subprocess."""
+def write_config(folder: Path, *, judge_url: str | None, store_url: str, **evaluation: Any) -> Path:
+    """The shipped config.yaml with the local profile's judge on `judge_url` (None: the profile's own llama.cpp
+    model), the store on `store_url`, reports in `folder/evaluations` and fast retries; for running `sima` as a
+    subprocess."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     config["profile"] = "local"
-    config["profiles"]["local"]["judge"] = {"provider": "openai", "base_url": judge_url, "model": "judge-model"}
+    if judge_url:
+        config["profiles"]["local"]["judge"] = {"provider": "openai", "base_url": judge_url, "model": "judge-model"}
     config["storage"] = {"url": store_url}
     config["evaluation"] |= {"backoff_seconds": 0, "output_dir": str(folder / "evaluations"), **evaluation}
     config["paths"] |= {"question_banks": str(ROOT / "question_banks"),
-                        "prompt_templates": str(ROOT / "prompt_templates"), "cache": str(folder / "cache")}
+                        "prompt_templates": str(ROOT / "prompt_templates"),
+                        "cache": str(ROOT / config["paths"]["cache"])}  # joined weights are shared, not re-joined
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
