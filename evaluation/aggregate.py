@@ -83,7 +83,7 @@ def _dimension(d: Dimension, samples: list[VerifiedSample], max_spread: float) -
     spread = round(statistics.pstdev(scores), 2)
     evidence: list[Evidence] = []
     for s in samples:
-        evidence += [e for e in s.evidence[d] if all((e.turn, e.start) != (o.turn, o.start) for o in evidence)]
+        evidence += [e for e in s.evidence[d] if all(e.key != o.key for o in evidence)]
     reasons = []
     if not evidence:
         reasons.append("no verified evidence")
@@ -92,7 +92,7 @@ def _dimension(d: Dimension, samples: list[VerifiedSample], max_spread: float) -
     return DimensionResult(
         score=round1(mean),
         rationale=samples[_closest([float(x) for x in scores], mean)].output.dimension(d).rationale,
-        evidence=sorted(evidence, key=lambda e: (e.turn, e.start)),
+        evidence=sorted(evidence, key=lambda e: e.key),
         unverified_quotes=sum(s.dropped[d] for s in samples),
         confidence=Confidence(level="low" if reasons else "high", mean=round(mean, 2), spread=spread,
                               scores=scores, reasons=reasons),

@@ -33,6 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from engine.banks import GENERIC_ROLE, BankSet
 from engine.transcript import InterviewRecord, Speaker, Turn, TurnMetrics
 from engine.yamlsrc import SourceError, SourceProblem
+from evaluation.validation import first_error
 
 SPOKEN_WORDS_PER_MINUTE = 150
 NAME_SEARCH_TURNS = 3  # candidates introduce themselves at the start; later "I'm X" is rarely a name
@@ -65,9 +66,7 @@ def _validated(path: Path, adapter: TypeAdapter[T], data: Any, prefix: str) -> T
     try:
         return adapter.validate_python(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = prefix + ".".join(str(p) for p in first["loc"])
-        raise _problem(path, f"{where}: {first['msg']} ({exc.error_count()} error(s))") from exc
+        raise _problem(path, first_error(exc, prefix)) from exc
 
 
 def detect_name(turns: list[Turn]) -> str | None:

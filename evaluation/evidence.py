@@ -61,6 +61,11 @@ class Evidence(BaseModel):
     start: int
     end: int
 
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """Where the words are: two quotes with one key are one piece of evidence."""
+        return self.turn, self.start, self.end
+
 
 @dataclass
 class _IndexedTurn:
@@ -96,7 +101,7 @@ class CandidateText:
             ev = self.find(q)
             if ev is None:
                 dropped += 1
-            elif all((e.turn, e.start, e.end) != (ev.turn, ev.start, ev.end) for e in found):
+            elif all(e.key != ev.key for e in found):
                 found.append(ev)
         return found, dropped
 

@@ -22,6 +22,7 @@ import openai
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from evaluation.settings import Dimension, EvaluationSettings
+from evaluation.validation import first_error
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +124,7 @@ def parse_reply(content: str | None) -> JudgeOutput:
     try:
         return JudgeOutput.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "reply"
-        raise MalformedReply(f"reply does not match the schema ({exc.error_count()} error(s)); "
-                             f"{where}: {first['msg']}") from exc
+        raise MalformedReply(f"reply does not match the schema: {first_error(exc)}") from exc
 
 
 class Judge:
