@@ -103,7 +103,12 @@ async def evaluate_record(judge: Judge, record: InterviewRecord, settings: Evalu
 async def _keep_leased(store: Store, job: ClaimedJob, lease_seconds: float) -> None:
     while True:
         await asyncio.sleep(lease_seconds / 3)
-        if not await asyncio.to_thread(store.renew_lease, job.id, job.owner, lease_seconds):
+        try:
+            renewed = await asyncio.to_thread(store.renew_lease, job.id, job.owner, lease_seconds)
+        except Exception:  # a database hiccup: the lease still has two thirds of its time, try at the next beat
+            log.warning("job %d: could not renew the lease", job.id, exc_info=True)
+            continue
+        if not renewed:
             log.warning("job %d: lease lost to another worker", job.id)
             return
 
