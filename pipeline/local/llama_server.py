@@ -246,11 +246,12 @@ def _free_port() -> int:
 
 
 def _die_with_parent() -> None:
-    # Linux: SIGTERM the server if the agent process dies without stopping it (crash, SIGKILL), so no orphan
-    # keeps the port and ~0.5–1 GB of RAM.
+    # Linux: kill the server if the agent process dies without stopping it (crash, SIGKILL), so no orphan keeps
+    # the port and ~0.5–1 GB of RAM. SIGKILL, not SIGTERM: uvicorn waits out a running generation on SIGTERM, and
+    # a stateless model server has nothing to save.
     if sys.platform.startswith("linux"):
         libc: Any = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 @atexit.register
