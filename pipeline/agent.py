@@ -1,19 +1,23 @@
 """The interviewing agent: instructions from the engine, tools that drive it, spoken phase changes and time warnings.
 
-Two agents share one base:
+Three agents share one base:
 
 * :class:`InterviewAgent` lets the LLM drive the engine through function tools (record_profile, next_question,
   ask_follow_up, add_note, flag_behaviour, end_interview). It can only ask what the engine hands out and can only
   end the interview after the wrap-up (or when the candidate wants to stop).
 * :class:`GuidedInterviewAgent` has no tools: after every candidate turn the code itself asks the engine for the
   next step and hands the LLM the exact words to phrase (small local models cannot be trusted with tool calls).
+* :class:`VerbatimInterviewAgent` is guided, and the code also speaks: each reply is at most a short acknowledgement
+  from the LLM (:mod:`pipeline.acknowledge`) followed by the step's exact words, so a model too small to follow
+  instructions can neither parrot them nor skip or alter a question.
 
 The instructions are re-rendered from prompt_templates/ on every engine event. Candidate speech never enters them:
 the templates quote the candidate's name and role as data, and everything else comes from the engine and banks.
 
 Engine events raised by a timer are spoken at once when nobody is talking; otherwise they ride along with the reply
 to the candidate's next turn, so the agent does not talk over an answer. The interview's end is always spoken at
-once, and the session closes when the goodbye has been said.
+once, and the session closes when the goodbye has been said. Should the LLM fail on a reply, the step's own words
+are spoken instead (logged), so a greeting or a question is never lost to a timeout.
 
 Example::
 
@@ -29,12 +33,15 @@ import logging
 from collections.abc import AsyncIterable
 from typing import Any
 
-from livekit.agents import Agent, RunContext, ToolError, function_tool, llm
+from livekit.agents import Agent, APIError, RunContext, ToolError, function_tool, llm
 from livekit.agents.voice import ModelSettings, SpeechHandle
 from livekit.agents.voice.generation import update_instructions
 
 from engine.events import Event, InterviewEnded, PhaseEntered
+from engine.phases import Phase
+from pipeline.acknowledge import acknowledge
 from pipeline.driver import EndReason, InterviewDriver, InvalidAnswer, Step, collecting
+from pipeline.phrasing import Line
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +56,10 @@ class InterviewerBase(Agent):
         self._opening = opening
         self._applied = driver.instructions()
         super().__init__(instructions=self._applied)
-        self._notices: list[str] = []  # timer events waiting for the candidate to finish
-        self._injected: list[str] = []  # notices handed to the reply being generated
+        self._notices: list[Step] = []  # timer events waiting for the candidate to finish
+        self._injected: list[Step] = []  # notices handed to the reply being generated
         self._answered: set[str] = set()  # ids of candidate messages already handled
+        self._fallbacks: dict[str, str] = {}  # instruction of an announcement -> its words, if the LLM fails
         self._announcements: list[SpeechHandle] = []
         self._live = False
         self._closing = False
@@ -64,6 +72,11 @@ class InterviewerBase(Agent):
 
     async def on_exit(self) -> None:
         self._live = False
+
+    @property
+    def closing(self) -> bool:
+        """The goodbye is said (or on its way) and the session is closing: no candidate turn is taken any more."""
+        return self._closing
 
     def stop_speaking(self) -> None:
         """The session is closing: events after this update state only."""
@@ -98,7 +111,7 @@ class InterviewerBase(Agent):
             self._speak(step)
         else:
             log.debug("engine event %s waits for the candidate's turn", type(event).__name__)
-            self._notices.append(step.say)
+            self._notices.append(step)
 
     def _supersede(self) -> None:
         """A phase change makes earlier time warnings moot, spoken or still queued."""
@@ -116,10 +129,14 @@ class InterviewerBase(Agent):
         if not self._live or self._closing:
             return
         # the goodbye is not interruptible: it is the last thing the candidate hears
-        handle = self.session.generate_reply(instructions=step.say, allow_interruptions=not step.ended)
-        self._announcements.append(handle)
+        self._announcements.append(self._announce(step, allow_interruptions=not step.ended))
         if step.ended:
             self._close_after_reply()
+
+    def _announce(self, step: Step, *, allow_interruptions: bool) -> SpeechHandle:
+        """Say `step` on the agent's own initiative: the LLM phrases it (its words stand in should the LLM fail)."""
+        self._fallbacks[step.say] = step.words
+        return self.session.generate_reply(instructions=step.say, allow_interruptions=allow_interruptions)
 
     def _close_after_reply(self) -> None:
         if not self._closing:
@@ -135,31 +152,62 @@ class InterviewerBase(Agent):
 
     # ----- each reply ----------------------------------------------------------------------------------------
 
-    async def turn_instructions(self, answer: str) -> str | None:
-        """Extra instructions for the reply to a candidate turn; the guided agent adds its next step."""
+    async def turn_step(self, answer: str) -> Step | None:
+        """What the reply to a candidate turn must say beyond the instructions; the guided agent adds its next step."""
         # kept until the reply is spoken (reply_spoken): a speculative reply LiveKit discards must not lose them
         self._injected = list(self._notices)
-        return "\n".join(self._injected) or None
+        return Step.of(Line.join(n.line for n in self._injected)) if self._injected else None
 
     def reply_spoken(self) -> None:
         """The agent has said something: the notices it was given are delivered."""
         self._notices = [n for n in self._notices if n not in self._injected]
         self._injected = []
 
+    async def _take_turn(self, chat_ctx: llm.ChatContext) -> tuple[str, Step | None] | None:
+        """The candidate's new answer at the end of `chat_ctx` and its step, taken once; None if there is none."""
+        last = chat_ctx.items[-1] if chat_ctx.items else None
+        if not isinstance(last, llm.ChatMessage) or last.role != "user" or last.id in self._answered:
+            return None
+        self._answered.add(last.id)
+        answer = last.text_content or ""
+        return answer, await self.turn_step(answer)
+
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
     ) -> AsyncIterable[llm.ChatChunk | str | Any]:
         # every reply to a candidate turn passes here, spoken or typed, so this is where a turn's step is taken
-        last = chat_ctx.items[-1] if chat_ctx.items else None
-        if isinstance(last, llm.ChatMessage) and last.role == "user" and last.id not in self._answered:
-            self._answered.add(last.id)
-            extra = await self.turn_instructions(last.text_content or "")
+        turn = await self._take_turn(chat_ctx)
+        step = turn[1] if turn else None
+        if turn:
             # the step may have moved the phase on: this request gets the new instructions too
             update_instructions(chat_ctx, instructions=self._applied, add_if_missing=True)
-            if extra:
-                chat_ctx.add_message(role="system", content=[extra])
-        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
-            yield chunk
+        if step and step.say:
+            chat_ctx.add_message(role="system", content=[step.say])
+        fallback = step.words if step else self._announced_words(chat_ctx)
+        replied = False
+        try:
+            async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
+                replied = replied or _has_reply(chunk)
+                yield chunk
+        except APIError as exc:
+            if replied or not fallback:
+                raise
+            log.warning("the LLM failed (%s): saying the step's own words instead", exc)
+            yield fallback
+
+    def _announced_words(self, chat_ctx: llm.ChatContext) -> str:
+        """The words of the announcement this reply phrases (generate_reply puts its instruction last), or ""."""
+        last = chat_ctx.items[-1] if chat_ctx.items else None
+        if isinstance(last, llm.ChatMessage) and last.role == "system":
+            return self._fallbacks.pop(last.text_content or "", "")
+        return ""
+
+
+def _has_reply(chunk: llm.ChatChunk | str | Any) -> bool:
+    if isinstance(chunk, str):
+        return bool(chunk)
+    delta = chunk.delta if isinstance(chunk, llm.ChatChunk) else None
+    return bool(delta and (delta.content or delta.tool_calls))
 
 
 class InterviewAgent(InterviewerBase):
@@ -221,15 +269,58 @@ class InterviewAgent(InterviewerBase):
 class GuidedInterviewAgent(InterviewerBase):
     """No tools: the code picks every step and the LLM only phrases it."""
 
-    async def turn_instructions(self, answer: str) -> str | None:
-        notices = await super().turn_instructions(answer)
-        step = await self.driver.answer_received(answer)
+    def __init__(self, driver: InterviewDriver, *, opening: Step):
+        super().__init__(driver, opening=opening)
+        self._unspoken: Step | None = None  # the step taken for a reply that has not been said yet
+
+    async def turn_step(self, answer: str) -> Step | None:
+        notices = await super().turn_step(answer)
+        if self._unspoken is None:
+            self._unspoken = await self.driver.answer_received(answer)
+        # else the candidate spoke again before the reply was said: it is the same answer, and the step still stands
+        # (taking another would skip a question nobody heard)
+        step = self._unspoken
         await self._after_step(step)
         # the goodbye stands alone; otherwise a timer's notice (time nearly up) still shapes the next words
-        return step.say if step.ended or not notices else f"{notices}\n{step.say}"
+        return step if step.ended or notices is None else step.after(notices.line)
+
+    def reply_spoken(self) -> None:
+        super().reply_spoken()
+        self._unspoken = None
+
+    def _supersede(self) -> None:
+        super()._supersede()
+        self._unspoken = None  # a timer moved the phase on: that step's question belongs to the phase left behind
+
+
+class VerbatimInterviewAgent(GuidedInterviewAgent):
+    """Guided, and the code speaks every step's words; the LLM at most acknowledges the answer before them."""
+
+    def __init__(self, driver: InterviewDriver, *, opening: Step):
+        super().__init__(driver, opening=opening)
+        self._last_ack = ""
+
+    def _announce(self, step: Step, *, allow_interruptions: bool) -> SpeechHandle:
+        return self.session.say(step.words, allow_interruptions=allow_interruptions)
+
+    async def llm_node(
+        self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
+    ) -> AsyncIterable[llm.ChatChunk | str | Any]:
+        phase = self.driver.engine.phase or Phase.WRAP_UP  # the phase of the question just answered
+        turn = await self._take_turn(chat_ctx)
+        if turn is None or turn[1] is None:
+            return  # no candidate turn to answer: nothing of the LLM's own is ever said
+        answer, step = turn
+        ack = ""
+        if step.acknowledge:
+            ack = await acknowledge(self.session.llm, self.driver.prompts, answer, then=step.words,
+                                    phase=phase.value, previous=self._last_ack)
+            self._last_ack = ack or self._last_ack
+        # one piece of text: the transcript LiveKit records is exactly what the TTS says
+        yield " ".join(part for part in (ack, step.words) if part)
 
 
 def make_agent(driver: InterviewDriver, *, opening: Step) -> InterviewerBase:
-    """The agent for the driver's mode: guided, or tool-driven."""
-    cls = GuidedInterviewAgent if driver.guided else InterviewAgent
+    """The agent for the driver's mode: verbatim, guided, or tool-driven."""
+    cls = VerbatimInterviewAgent if driver.verbatim else GuidedInterviewAgent if driver.guided else InterviewAgent
     return cls(driver, opening=opening)

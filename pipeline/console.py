@@ -11,6 +11,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import threading
@@ -26,6 +27,8 @@ from pipeline.worker import WorkerRuntime
 
 log = logging.getLogger(__name__)
 
+CLOSE_GRACE_SECONDS = 5.0  # a session that refuses input and is closing sends its close event within this
+
 
 async def stdin_lines() -> AsyncIterator[str]:
     """Lines typed on standard input, read by a daemon thread so a pending read never holds up the exit."""
@@ -40,6 +43,13 @@ async def stdin_lines() -> AsyncIterator[str]:
     threading.Thread(target=read, name="sima-console-input", daemon=True).start()
     while (line := await queue.get()) is not None:
         yield line
+
+
+async def _closes(closed: asyncio.Event) -> bool:
+    """Whether the session's close event comes within the grace period."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(closed.wait(), CLOSE_GRACE_SECONDS)
+    return closed.is_set()
 
 
 async def run_text_console(
@@ -60,10 +70,14 @@ async def run_text_console(
 
     interview.session.on("conversation_item_added", show)
     interview.session.on("close", lambda _: closed.set())
+
+    def accepting() -> bool:
+        return not closed.is_set() and not (interview.agent is not None and interview.agent.closing)
+
     await interview.start(capture_run=True)
     ended = asyncio.ensure_future(closed.wait())
     try:
-        while not closed.is_set():
+        while accepting():
             typed = asyncio.ensure_future(anext(lines, None))
             await asyncio.wait({typed, ended}, return_when=asyncio.FIRST_COMPLETED)
             if not typed.done():
@@ -72,8 +86,18 @@ async def run_text_console(
             text = typed.result()
             if text is None:
                 break  # end of input: the candidate left
-            if text.strip():
+            if not text.strip():
+                continue
+            if not accepting():
+                break  # the goodbye was said while the line was typed: nobody is listening any more
+            try:
                 await interview.session.run(user_input=text.strip())
+            except RuntimeError:
+                # a session refusing input is closing on its own (say, after repeated provider errors)
+                if not await _closes(closed):
+                    raise
+                log.info("the session closed while a typed line was on its way; the line is dropped")
+                break
     finally:
         ended.cancel()
         # the goodbye closes the session itself; otherwise the candidate stopped typing

@@ -3,7 +3,8 @@
 Both ways of running an interview go through here with the same engine calls: the LLM's function tools
 (:class:`pipeline.agent.InterviewAgent`) and guided mode, where the code picks each step itself after a candidate
 turn (:meth:`InterviewDriver.answer_received`). Every call returns a :class:`Step`: an instruction for the LLM's
-next words, written from the engine's state and the prompt templates, never from candidate speech.
+next words and the same as exact words to speak (:mod:`pipeline.phrasing`), written from the engine's state and the
+prompt templates, never from candidate speech. Under `phrasing: verbatim` the agent speaks the words itself.
 
 Engine events that happen *during* a call (the phase moved on, the interview ended) are folded into that call's
 step; :func:`collecting` tells an event listener whether it runs inside such a call or on a timer.
@@ -11,8 +12,9 @@ step; :func:`collecting` tells an event listener whether it runs inside such a c
 Example::
 
     >>> driver = InterviewDriver(engine, prompts)           # doctest: +SKIP
-    >>> (await driver.next_question()).say                  # doctest: +SKIP
-    'Ask this question now, in your own words: Tell me about a project you are proud of.'
+    >>> step = await driver.next_question()                 # doctest: +SKIP
+    >>> step.say, step.words                                 # doctest: +SKIP
+    ('Ask this question now, in your own words: Tell me about a project.', 'Tell me about a project.')
 """
 
 from __future__ import annotations
@@ -23,18 +25,19 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from engine.events import Event, InterviewEnded, PhaseEntered, PhaseTimeout, TimeWarning
-from engine.instructions import prompt_context, render_event, render_instructions
+from engine.instructions import render_instructions
 from engine.interview import InterviewEngine
 from engine.phases import Phase
 from engine.prompts import PromptLibrary
 from pipeline.introduction import parse_introduction
+from pipeline.phrasing import Line, Phrasing, asks_question, asks_to_repeat
+from pipeline.settings import Phrasing as PhrasingMode
 
 T = TypeVar("T")
 
-SHORT_ANSWER_WORDS = 12  # guided mode: answers shorter than this get one follow-up, while the cap allows
+SHORT_ANSWER_WORDS = 12  # guided mode: answers shorter than this get the bank's follow-up, while the cap allows
 MAX_YEARS = 60.0
 EndReason = Literal["completed", "candidate_request"]
-RESUMED_TEMPLATE = "events/resumed.j2"
 
 _collected: ContextVar[list[Event] | None] = ContextVar("sima_driver_events", default=None)
 
@@ -46,10 +49,28 @@ def collecting() -> list[Event] | None:
 
 @dataclass(frozen=True)
 class Step:
-    """What the LLM is told to say next; `ended` once the interview is over (the session then closes)."""
+    """What to say next: `say` instructs the LLM, `words` are the exact words ("" where only the LLM can answer).
+
+    `ended` once the interview is over (the session then closes); `acknowledge` is False where the words already
+    respond to the candidate's answer, so no acknowledgement goes before them.
+    """
 
     say: str
+    words: str = ""
     ended: bool = False
+    acknowledge: bool = True
+
+    @classmethod
+    def of(cls, line: Line, *, ended: bool = False, acknowledge: bool = True) -> Step:
+        return cls(line.say, line.words, ended=ended, acknowledge=acknowledge and not ended)
+
+    @property
+    def line(self) -> Line:
+        return Line(self.say, self.words)
+
+    def after(self, *lines: Line, acknowledge: bool = True) -> Step:
+        """This step with `lines` said first (a queued notice, a reply to the candidate's question)."""
+        return Step.of(Line.join([*lines, self.line]), ended=self.ended, acknowledge=acknowledge and self.acknowledge)
 
 
 class InvalidAnswer(ValueError):
@@ -57,10 +78,17 @@ class InvalidAnswer(ValueError):
 
 
 class InterviewDriver:
-    def __init__(self, engine: InterviewEngine, prompts: PromptLibrary, *, guided: bool = False):
+    """`phrasing="verbatim"` (guided only) tells the agent to speak each step's words instead of the LLM's."""
+
+    def __init__(self, engine: InterviewEngine, prompts: PromptLibrary, *, guided: bool = False,
+                 phrasing: PhrasingMode = "llm"):
+        if phrasing == "verbatim" and not guided:
+            raise ValueError("verbatim phrasing needs guided mode: with tools, the LLM decides what comes next")
         self.engine = engine
         self.prompts = prompts
         self.guided = guided
+        self.verbatim = phrasing == "verbatim"
+        self.phrasing = Phrasing(prompts, engine, tools=not guided)
         engine.subscribe(self._collect)
 
     @staticmethod
@@ -76,26 +104,34 @@ class InterviewDriver:
         finally:
             _collected.reset(token)
 
-    def render(self, event: Event) -> str:
-        """The template text for `event`; in guided mode without any mention of tools."""
-        return render_event(self.prompts, self.engine, event, tools=not self.guided)
-
     def instructions(self) -> str:
         """The agent's whole instructions for the engine's current state."""
         return render_instructions(self.prompts, self.engine, tools=not self.guided)
 
-    def _with_events(self, say: str, events: list[Event]) -> Step:
-        """`say`, unless the call moved the interview on: then the transition (or the goodbye) is what to say."""
+    def _with_events(self, line: Line, events: list[Event]) -> Step:
+        """`line`, unless the call moved the interview on: then the transition (or the goodbye) is what to say."""
         ended = [e for e in events if isinstance(e, InterviewEnded)]
         if ended or self.engine.ended:
             snap = self.engine.snapshot()
             goodbye = ended[-1] if ended else InterviewEnded(snap.ended_at or 0.0, snap.end_reason or "completed")
-            return Step(self.render(goodbye), ended=True)
+            return Step.of(self.phrasing.event(goodbye), ended=True)
         entered = [e for e in events if isinstance(e, PhaseEntered)]
         if entered:
-            return Step(self.render(entered[-1]))
-        notes = [self.render(e) for e in events if isinstance(e, TimeWarning | PhaseTimeout)]
-        return Step(" ".join([say, *notes]))
+            return Step.of(self.phrasing.event(entered[-1]))
+        notes = [self.phrasing.event(e) for e in events if isinstance(e, TimeWarning | PhaseTimeout)]
+        return Step.of(line).after(*notes)
+
+    @staticmethod
+    def _tool(text: str) -> Line:
+        """A message for the tool-calling LLM only: there are no words to speak for it."""
+        return Line(text)
+
+    async def open(self, greeting: PhaseEntered) -> Step:
+        """The first words: the greeting; in guided mode the first question comes with it (no tool will ask it)."""
+        events: list[Event] = []
+        if self.guided and not self.engine.asked_in_phase():
+            _, events = await self._call(self.engine.next_question())
+        return self._with_events(Line(""), [greeting, *events])
 
     # ----- the interviewer's moves ---------------------------------------------------------------------------
 
@@ -112,14 +148,14 @@ class InterviewDriver:
             fit = f"Profile recorded: {bank.name} role, {level} level."
         else:
             fit = f"Profile recorded. No dedicated question set for that role: general questions, {level} level."
-        return self._with_events(f"{fit} Now call next_question.", events)
+        return self._with_events(self._tool(f"{fit} Now call next_question."), events)
 
     async def next_question(self) -> Step:
         """The next bank question, chosen by the engine; moving to the next phase when this one is done."""
         nxt, events = await self._call(self.engine.next_question())
         if nxt.question is None:  # the interview is over: the goodbye
-            return self._with_events("", events)
-        return self._with_events(self._ask(nxt.question.text), events)
+            return self._with_events(Line(""), events)
+        return self._with_events(self.phrasing.question(nxt.question.text), events)
 
     async def follow_up(self) -> Step:
         """Permission for one follow-up on the current question (the engine caps them)."""
@@ -128,52 +164,51 @@ class InterviewDriver:
     async def _follow_up(self) -> tuple[bool, Step]:
         follow, events = await self._call(self.engine.follow_up())
         if not follow.allowed:
-            return False, self._with_events(f"No follow-up: {follow.reason}. Call next_question.", events)
-        if follow.text:
-            say = self._ask(follow.text, follow_up=True)
-        elif self.guided:
-            say = "Ask the candidate one short follow-up question about their last answer. Do not answer it yourself."
-        else:
-            say = "Ask one short follow-up of your own on the candidate's last answer, about the same question."
-        return True, self._with_events(say, events)
-
-    def _ask(self, question: str, *, follow_up: bool = False) -> str:
-        """The instruction to ask `question`; a small model in guided mode gets the exact words, not a paraphrase."""
-        kind = "follow-up" if follow_up else "question"
-        if self.guided:
-            return (f"Reply with a short acknowledgement, then put this {kind} to the candidate, word for word, "
-                    f"and stop; you never answer it yourself: \"{question}\"")
-        return f"Ask this {kind} now, in your own words: {question}"
+            return False, self._with_events(self._tool(f"No follow-up: {follow.reason}. Call next_question."), events)
+        line = self.phrasing.question(follow.text, follow_up=True) if follow.text else self.phrasing.probe()
+        return True, self._with_events(line, events)
 
     async def add_note(self, text: str) -> Step:
         _, events = await self._call(self.engine.add_note(text))
-        return self._with_events("Noted. Continue the interview.", events)
+        return self._with_events(self._tool("Noted. Continue the interview."), events)
 
     async def flag_behaviour(self, reason: str) -> Step:
         count, events = await self._call(self.engine.flag_behaviour(reason))
         limit = self.engine.settings.warning_limit
         say = (f"Warning {count} of {limit} recorded. Calmly ask the candidate to keep the conversation professional, "
                f"then continue with the current question.")
-        return self._with_events(say, events)
+        return self._with_events(self._tool(say), events)
 
     async def end(self, reason: EndReason) -> Step:
         """End the interview: after the wrap-up, or because the candidate wants to stop. No phase is skipped."""
         if reason == "candidate_request":
             _, events = await self._call(self.engine.end("candidate_request"))
-            return self._with_events("", events)
+            return self._with_events(Line(""), events)
         phase = self.engine.phase
         if phase is not Phase.WRAP_UP:
             title = phase.title.lower() if phase else "current"
             return Step(f"The interview cannot end yet: it is in the {title} phase. Call next_question to continue.")
         blocker, events = await self._call(self.engine.end_phase())
         if blocker:
-            return self._with_events(f"The interview cannot end yet: {blocker}. Call next_question.", events)
-        return self._with_events("", events)
+            return self._with_events(self._tool(f"The interview cannot end yet: {blocker}. Call next_question."),
+                                     events)
+        return self._with_events(Line(""), events)
 
     # ----- guided mode and timers ----------------------------------------------------------------------------
 
     async def answer_received(self, answer: str) -> Step:
-        """Guided mode: after each candidate turn, record who they are (introduction) and pick the next step."""
+        """Guided mode: after each candidate turn, record who they are (introduction) and pick the next step.
+
+        A candidate who asks to hear the question again hears it again, and no step is taken; a question the
+        candidate asks in the wrap-up is left to the hiring team (a small model must not invent facts about the job).
+        """
+        if asks_to_repeat(answer) and self.engine.current_question is not None:
+            return Step.of(self.phrasing.repeat(), acknowledge=False)
+        wrap_up_question = self.engine.phase is Phase.WRAP_UP and asks_question(answer)
+        step = await self._next_step(answer)
+        return step.after(self.phrasing.hiring_team(), acknowledge=False) if wrap_up_question else step
+
+    async def _next_step(self, answer: str) -> Step:
         profile = self.engine.profile
         early: list[Event] = []  # a timer that came due fires with the first engine call: its events count too
         if self.engine.phase is Phase.INTRODUCTION and (profile.name is None or profile.role is None):
@@ -182,24 +217,27 @@ class InterviewDriver:
                 _, early = await self._call(
                     self.engine.set_profile(name=facts.name, role_text=facts.role_text, years=facts.years))
         asked = self.engine.asked_in_phase() if self.engine.phase else []
+        question = self.engine.current_question
         step = None
-        if asked and asked[-1].follow_ups_used == 0 and len(answer.split()) < SHORT_ANSWER_WORDS:
+        # only where the bank has a follow-up: a question listing none (do you have questions for us?) wants none
+        if (asked and asked[-1].follow_ups_used == 0 and question is not None and question.follow_ups
+                and len(answer.split()) < SHORT_ANSWER_WORDS):
             allowed, step = await self._follow_up()
             step = step if allowed or step.ended else None
         step = step or await self.next_question()
-        return step if step.ended or not early else self._with_events(step.say, early)
+        return step if step.ended or not early else self._with_events(step.line, early)
 
     async def announce(self, event: Event) -> Step:
         """What to say about an event a timer raised (outside any call), doing the engine's part first."""
         if isinstance(event, PhaseEntered):
             # a forced move: the new phase needs its first question before the transition can be spoken
             _, events = await self._call(self.engine.next_question())
-            return self._with_events("", events) if self.engine.ended else Step(self.render(event))
+            return self._with_events(Line(""), events) if self.engine.ended else Step.of(self.phrasing.event(event))
         if isinstance(event, PhaseTimeout) and self.guided:
             return await self.next_question()  # guided mode has no LLM to call next_question
         if isinstance(event, InterviewEnded):
-            return self._with_events("", [event])
-        return Step(self.render(event))
+            return self._with_events(Line(""), [event])
+        return Step.of(self.phrasing.event(event))
 
     async def resume(self) -> Step:
         """What to say when a candidate returns to an interrupted interview (the current question again)."""
@@ -207,5 +245,5 @@ class InterviewDriver:
         if self.engine.phase is not None and not self.engine.asked_in_phase():
             _, events = await self._call(self.engine.next_question())
         if self.engine.ended:
-            return self._with_events("", events)
-        return Step(self.prompts.render(RESUMED_TEMPLATE, **prompt_context(self.engine, tools=not self.guided)))
+            return self._with_events(Line(""), events)
+        return Step.of(self.phrasing.resumed())

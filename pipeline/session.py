@@ -39,7 +39,7 @@ from engine.settings import InterviewSettings
 from engine.snapshot import EngineSnapshot, Profile
 from engine.transcript import InterviewRecord, Speaker, Turn
 from pipeline.agent import InterviewerBase, make_agent
-from pipeline.driver import InterviewDriver, Step
+from pipeline.driver import InterviewDriver
 from pipeline.ports import InterviewSink, OnFinished
 from pipeline.providers import ProviderStack
 from pipeline.settings import ProfileSettings
@@ -109,7 +109,8 @@ class InterviewSession:
                                           profile=preset)
         self._resumed = snapshot is not None
         self.started_at = started_at or datetime.now(UTC)
-        self.driver = InterviewDriver(self.engine, setup.prompts, guided=setup.profile.guided)
+        self.driver = InterviewDriver(self.engine, setup.prompts, guided=setup.profile.guided,
+                                      phrasing=setup.profile.phrasing)
         self.recorder = TranscriptRecorder(self.engine, previous=previous_turns)
         self.session: AgentSession = AgentSession(stt=stack.stt, llm=stack.llm, tts=stack.tts, vad=stack.vad,
                                                   **session_options(setup.profile, stack))
@@ -153,11 +154,12 @@ class InterviewSession:
                           level=p.level, started_at=self.started_at, config_hash=self.setup.config_hash)
             await self.engine.start()
             greeting = next(e for e in self._early_events if isinstance(e, PhaseEntered))
-            opening = Step(self.driver.render(greeting))
+            opening = await self.driver.open(greeting)
         self._persist_snapshot()
         self.agent = make_agent(self.driver, opening=opening)
         self._timers = asyncio.create_task(self._run_timers(), name="sima-engine-timers")
-        log.info("interview %s starting (%s mode)", self.interview_id, "guided" if self.driver.guided else "tools")
+        mode = ("guided, verbatim" if self.driver.verbatim else "guided") if self.driver.guided else "tools"
+        log.info("interview %s starting (%s mode)", self.interview_id, mode)
         return await self.session.start(self.agent, room=room, room_options=room_options, capture_run=capture_run)
 
     async def _run_timers(self) -> None:

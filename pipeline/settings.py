@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from engine.settings import Strict
+
+Phrasing = Literal["llm", "verbatim"]
 
 
 class ProviderSpec(Strict):
@@ -35,7 +37,9 @@ ProviderChain = list[ProviderSpec]
 class FallbackSettings(Strict):
     """How a chain of providers fails over (LiveKit's FallbackAdapter), the same for STT, LLM and TTS."""
 
-    attempt_timeout: float = Field(default=10.0, gt=0, description="seconds one provider gets per attempt")
+    attempt_timeout: float = Field(
+        default=10.0, gt=0,
+        description="seconds one provider of a chain gets per attempt (llama-cpp's options.timeout can raise it)")
     max_retry: int = Field(default=0, ge=0, le=5, description="retries on the same provider before the next")
     retry_interval: float = Field(default=0.5, ge=0, description="seconds between retries")
 
@@ -61,6 +65,12 @@ class ProfileSettings(Strict):
         default=False,
         description="the code picks every next step and the LLM only phrases it, with no tools (small local models)",
     )
+    phrasing: Phrasing = Field(
+        default="llm",
+        description="llm: the LLM words every turn; verbatim (guided only): the code speaks the templates' and banks' "
+                    "exact words, after at most a short acknowledgement from the LLM (models too small to follow "
+                    "instructions)",
+    )
     judge: ProviderSpec | None = Field(default=None, description="LLM for evaluation; default: first llm")
     judge_samples: int = Field(default=1, ge=1, le=10)
 
@@ -75,3 +85,10 @@ class ProfileSettings(Strict):
         if not v:
             raise ValueError("needs at least one provider")
         return v
+
+    @model_validator(mode="after")
+    def _verbatim_is_guided(self) -> ProfileSettings:
+        # with tools the LLM decides each step, so there is nothing for the code to say word for word
+        if self.phrasing == "verbatim" and not self.guided:
+            raise ValueError("phrasing: verbatim needs guided: true")
+        return self

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
 import pytest
+from livekit.agents import APIConnectOptions, llm
 
 import pipeline.local  # noqa: F401  (registers the local providers)
 from pipeline.local.piper_tts import PiperTTS
+from pipeline.local.providers import DEFAULT_TIMEOUT, PatientLLM
 from pipeline.local.whisper_stt import WhisperSTT
 from pipeline.registry import BuildContext, Kind, ProviderError, build_one, known
 from pipeline.settings import ProviderSpec
+from tests.support.openai_server import Reply, ScriptedOpenAI
 
 
 def build(kind: Kind, tmp_path: Path, **spec: object) -> object:
@@ -73,3 +77,24 @@ def test_llama_cpp_base_url_that_does_not_answer(tmp_path: Path) -> None:
 
     with pytest.raises(ProviderError, match=r"\.base_url: no OpenAI-compatible server answers at http://127"):
         build("llm", tmp_path, provider="llama-cpp", base_url=f"http://127.0.0.1:{port}/v1")
+
+
+async def test_llama_cpp_requests_get_the_time_a_busy_cpu_needs(tmp_path: Path) -> None:
+    """The session (10 s) or a fallback chain (attempt_timeout) may ask for less; a local request gets at least this."""
+    async with ScriptedOpenAI(lambda body: Reply(text="Hello.", first_token_delay=0.6)) as server:
+        # the factory checks the server synchronously: off the loop the server runs on
+        default = await asyncio.to_thread(build, "llm", tmp_path, provider="llama-cpp", base_url=server.base_url)
+        model = await asyncio.to_thread(build, "llm", tmp_path, provider="llama-cpp", base_url=server.base_url,
+                                        options={"timeout": 2})
+        assert isinstance(default, PatientLLM) and default.min_timeout == DEFAULT_TIMEOUT
+        assert isinstance(model, PatientLLM) and model.min_timeout == 2.0
+        ctx = llm.ChatContext()
+        ctx.add_message(role="user", content=["Hi"])
+        async with model.chat(chat_ctx=ctx, conn_options=APIConnectOptions(max_retry=0, timeout=0.2)) as stream:
+            text = "".join([chunk.delta.content or "" async for chunk in stream if chunk.delta])
+    assert text == "Hello." and len(server.requests) == 1  # answered after 0.6 s, the first time
+
+
+def test_llama_cpp_timeout_must_be_seconds(tmp_path: Path) -> None:
+    with pytest.raises(ProviderError, match=r"llm\[0\]\.options\.timeout: seconds, a positive number, not 'soon'"):
+        build("llm", tmp_path, provider="llama-cpp", options={"timeout": "soon"})

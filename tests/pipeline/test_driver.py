@@ -1,14 +1,18 @@
-"""The driver on its own (no LiveKit): what each interviewer move does to the engine and what the LLM is told."""
+"""The driver on its own (no LiveKit): what each interviewer move does to the engine, what the LLM is told, and
+the exact words said under `phrasing: verbatim`."""
 
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from engine.clock import FakeClock
+from engine.events import PhaseEntered, TimeWarning
 from engine.interview import InterviewEngine
 from engine.phases import Phase
 from pipeline.driver import InterviewDriver, InvalidAnswer
 from pipeline.introduction import parse_introduction
+from pipeline.settings import ProfileSettings
 from tests.pipeline.conftest import short_settings
 
 INTRO = "Hi, I'm Ada Lovelace, a backend developer with five years of experience."
@@ -78,3 +82,34 @@ def test_introductions_are_read_without_an_llm(real_banks) -> None:
     said = "my name is grace and I'm applying for the kernel hacker role, six months in"
     facts = parse_introduction(said, real_banks)
     assert (facts.name, facts.role_text, facts.years) == ("Grace", "kernel hacker", 0.5)
+
+
+async def test_every_step_has_its_exact_words(started) -> None:
+    driver, _ = await started(guided=True)
+    engine = driver.engine
+    greeting = PhaseEntered(0.0, Phase.INTRODUCTION, None, engine.phase_remaining(), "start")
+    opening = await driver.open(greeting)
+    first = engine.current_question
+    assert first is not None and opening.words.startswith("Hello, and welcome! I'm SIMA")
+    assert opening.words.endswith(first.text) and "\n" not in opening.words
+
+    step = await driver.answer_received(INTRO)
+    question = engine.current_question
+    assert engine.phase is Phase.EXPERIENCE and question is not None and step.acknowledge
+    assert step.words == f"Let's move on to your experience. {question.text}"
+
+    warning = TimeWarning(engine.now(), Phase.EXPERIENCE, 30)
+    assert (await driver.announce(warning)).words.startswith("Just so you know, we're nearly at time")
+    step = await driver.end("candidate_request")
+    assert step.ended and not step.acknowledge and "we can stop here" in step.words
+    assert step.words.endswith("Goodbye!") and '"Ada Lovelace"' in step.words  # the name only as quoted data
+
+
+def test_verbatim_phrasing_needs_guided_mode(real_banks, templates) -> None:
+    engine = InterviewEngine(short_settings(), real_banks, FakeClock())
+    with pytest.raises(ValueError, match="needs guided mode"):
+        InterviewDriver(engine, templates, phrasing="verbatim")
+    profile = {"stt": {"provider": "openai"}, "llm": {"provider": "openai"}, "tts": {"provider": "openai"}}
+    with pytest.raises(ValidationError, match="phrasing: verbatim needs guided: true"):
+        ProfileSettings.model_validate({**profile, "phrasing": "verbatim"})
+    assert ProfileSettings.model_validate({**profile, "guided": True, "phrasing": "verbatim"}).phrasing == "verbatim"

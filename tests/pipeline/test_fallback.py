@@ -1,6 +1,7 @@
 """Provider fallback, built from config: each first endpoint is down, the second answers, the interview goes on.
 
 The LLM's and STT's first servers refuse connections (a closed port); the TTS's first server answers HTTP 500.
+When no LLM answers at all, the agent says the step's own words (the templates' and the bank's).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from pipeline.providers import build_stack
 from pipeline.registry import BuildContext
 from pipeline.session import InterviewSession, InterviewSetup
 from pipeline.settings import ProfileSettings
-from tests.pipeline.conftest import DATA, short_settings
+from tests.pipeline.conftest import DATA, make_setup, short_settings, text_stack
 from tests.pipeline.scripted import Call, ScriptedInterviewer
 from tests.pipeline.test_audio_turn import SAID, wait_until
+from tests.pipeline.test_interview_guided import INTRO
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
 
@@ -69,3 +71,22 @@ async def test_first_llm_stt_and_tts_down_the_second_answers(real_banks, templat
     assert live.requests and live.speech_requests and live.transcriptions
     assert [t.text for t in interview.turns if t.speaker is Speaker.CANDIDATE] == [SAID]
     assert interview.turns[-1].question_id is not None  # the interview moved on to its first question
+
+
+async def test_when_every_llm_fails_the_step_is_said_in_its_own_words(real_banks, templates, clock, journal) -> None:
+    """The greeting (tools mode) and a guided step survive an LLM that fails: their exact words are said instead."""
+    for guided in (False, True):
+        async with ScriptedOpenAI(lambda body: Reply(status=400)) as server:  # 400: failed at once, not retried
+            interview = InterviewSession(make_setup(real_banks, templates, guided=guided), text_stack(server.base_url),
+                                         journal, clock=clock)
+            await interview.start(capture_run=True)
+            greeting = interview.turns[0].text
+            first = interview.engine.current_question  # guided mode puts the bank's first question at once
+            ending = first.text if guided and first else "how many years of experience you have?"
+            assert greeting.startswith("Hello, and welcome! I'm SIMA") and greeting.endswith(ending)
+            if guided:
+                await interview.session.run(user_input=INTRO)
+                question = interview.engine.current_question
+                assert question is not None and interview.turns[-1].text.endswith(question.text)
+            await interview.aclose()
+        assert server.requests, "the LLM was asked first"

@@ -37,32 +37,36 @@ async def test_whole_interview_guided(real_banks, templates, clock, journal) -> 
 
         await interview.start(capture_run=True)
 
-        # the introduction gives the profile without any tool call; the first bank question follows
+        # the greeting put the introduction question; the answer gives the profile without any tool call
+        assert engine.asked_in_phase(Phase.INTRODUCTION)
         said = await answer(INTRO)
         profile = engine.profile
         assert (profile.name, profile.role, profile.years) == ("Grace Hopper", "backend", 3.0)
         assert profile.level is not None and profile.level.value == "mid"
         question = engine.current_question
-        assert question is not None and said.endswith(f'"{question.text}"') and "word for word" in said
+        assert engine.phase is Phase.EXPERIENCE and "moving on to experience" in said
+        assert question is not None and question.text in said
+        assert phase_of(llm.requests[-1]) == "Experience"
 
-        # a short answer gets one follow-up, the next short answer moves on (the phase's one question is done)
+        # a short answer gets one follow-up, the next short answer moves on to the next question
         said = await answer("Sure.")
         assert "put this follow-up to the candidate" in said or "one short follow-up question" in said
         assert engine.asked_in_phase()[-1].follow_ups_used == 1
         said = await answer("Not much more to say.")
-        assert engine.phase is Phase.EXPERIENCE and "moving on to experience" in said
-        assert phase_of(llm.requests[-1]) == "Experience"
-
-        # a long answer goes straight to the next question
-        said = await answer(LONG)
-        assert engine.phase is Phase.EXPERIENCE and len(engine.asked_in_phase()) == 2
-        assert engine.asked_in_phase()[0].follow_ups_used == 0
+        question = engine.current_question
+        assert len(engine.asked_in_phase()) == 2 and question is not None
+        assert said.endswith(f'"{question.text}"') and "word for word" in said
 
         # when the phase's time is up, guided mode moves on at once and says so
         await elapse(interview, clock, engine.phase_remaining() + 1)
         assert engine.phase is Phase.TECHNICAL
         assert phase_of(llm.requests[-1]) == "Technical"
         assert "moving on to technical" in (last_instruction(llm.requests[-1]) or "")
+
+        # a long answer goes straight to the next question
+        said = await answer(LONG)
+        assert engine.phase is Phase.TECHNICAL and len(engine.asked_in_phase()) == 2
+        assert engine.asked_in_phase()[0].follow_ups_used == 0
 
         while not engine.ended:
             await answer(LONG)

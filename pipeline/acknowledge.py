@@ -1,0 +1,130 @@
+"""The LLM's only words under `phrasing: verbatim`: a short acknowledgement of the candidate's answer.
+
+The model gets a prompt of its own (prompt_templates/guided/acknowledge.j2, with the answer as quoted data), at most
+:data:`MAX_TOKENS` tokens, one attempt and :data:`TIMEOUT` seconds. What it writes is cut to its first sentence and
+dropped entirely unless that sentence is a plain acknowledgement (:func:`clean`): small models parrot their
+instructions, echo the candidate, ask or answer questions, and slip into assistant talk. The acknowledgement is
+optional by design: the words the code speaks after it never depend on it.
+
+Example::
+
+    >>> ack = await acknowledge(llm, prompts, "I led the Postgres migration.", then="What went wrong?")
+    ... # doctest: +SKIP
+    >>> ack                                                                 # doctest: +SKIP
+    'Thank you, that gives me a clear picture.'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable
+
+from livekit.agents import APIConnectOptions, llm
+
+from engine.prompts import PromptLibrary, untrusted
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = "guided/acknowledge.j2"
+MAX_TOKENS = 24
+MAX_WORDS = 12
+TIMEOUT = 5.0  # seconds; past this the candidate has waited long enough: the words go out without it
+TEMPERATURE = 0.5
+ECHO_WORDS = 4  # this many words in a row shared with the prompt, the answer or the words that follow: an echo
+_ATTEMPT = APIConnectOptions(max_retry=0, timeout=TIMEOUT)
+
+_MARKUP = re.compile(r'[*_`"“”]')  # emphasis and quotes around the words: dropped, the words kept
+_PREFIX = re.compile(r"^\s*[\w ]{1,20}:\s+")  # "Interviewer: ...", "SIMA: ..."
+_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s|$)")
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z ,.!'’-]*")  # words and light punctuation: no digits, markup, emojis
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')  # the prompt's examples (which may be echoed) and its quoted data
+_WORD = re.compile(r"[a-z']+")
+# an acknowledgement says one of these; anything else (a greeting, an opinion, an answer of its own) is not one
+_ACKNOWLEDGING = re.compile(
+    r"\b(thanks?|thank you|okay|ok|alright|all right|got it|i see|understood|noted|nice to meet you|makes sense|"
+    r"appreciate\w*|clear)\b", re.I)
+# assistant talk, verdicts on the answer, and the prompt's own vocabulary: never part of a plain acknowledgement
+_BANNED = re.compile(
+    r"\b(assist\w*|help|welcome|sorry|apolog\w*|feedback|AI|model|candidate|interview\w*|acknowledg\w*|"
+    r"instruction\w*|question\w*|word for word|score\w*|correct\w*|incorrect|right answer|wrong|excellent|perfect|"
+    r"impressive|great answer|good answer|SIMA)\b", re.I)
+
+
+def _ngrams(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i:i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
+
+
+def clean(text: str, *, avoid: Iterable[str] = ()) -> str:
+    """The model's first sentence if it is a plain acknowledgement, else "" (with the reason logged).
+
+    `avoid` are texts it must not echo (the prompt's instructions, the answer, the words spoken after it).
+
+    >>> clean("Thank you, that's helpful. Could you tell me more?")
+    "Thank you, that's helpful."
+    >>> clean("Interviewer: Got it, thanks")
+    'Got it, thanks.'
+    >>> clean("Can you give an example?"), clean("You're welcome! How can I assist you?"), clean("10")
+    ('', '', '')
+    >>> clean("Hello, Ada Novak! This interview will last 22 minutes."), clean("I would roll back first.")
+    ('', '')
+    >>> clean("Please introduce yourself, then say that we are moving on.", avoid=["Please introduce yourself"])
+    ''
+    """
+    text = " ".join(_PREFIX.sub("", _MARKUP.sub("", text), count=1).split()).strip(" '")
+    match = _SENTENCE.match(text)
+    sentence = match.group(1) if match else text
+    if not match and sentence:
+        sentence += "."  # the model stopped without a full stop; a short remark is still a sentence
+    reason = None
+    if not sentence.strip(".!"):
+        reason = "empty"
+    elif "?" in sentence:
+        reason = "a question"
+    elif len(sentence.split()) > MAX_WORDS:
+        reason = "too long"
+    elif not _PLAIN.fullmatch(sentence):
+        reason = "not plain speech"
+    elif _BANNED.search(sentence) or not _ACKNOWLEDGING.search(sentence):
+        reason = "not an acknowledgement"
+    elif any(_ngrams(sentence) & _ngrams(other) for other in avoid):
+        reason = "an echo"
+    if reason:
+        log.info("acknowledgement dropped (%s): %r", reason, text)
+        return ""
+    return sentence
+
+
+async def _generate(model: llm.LLM, prompt: str) -> str:
+    """The model's reply to `prompt`, read up to its first sentence end."""
+    ctx = llm.ChatContext()
+    ctx.add_message(role="system", content=[prompt])
+    text = ""
+    async with model.chat(chat_ctx=ctx, conn_options=_ATTEMPT,
+                          extra_kwargs={"max_tokens": MAX_TOKENS, "temperature": TEMPERATURE}) as stream:
+        async for chunk in stream:
+            text += (chunk.delta.content or "") if chunk.delta else ""
+            if _SENTENCE.match(text.strip()):
+                break  # one sentence is all that is used: leaving early frees the model sooner
+    return text
+
+
+async def acknowledge(model: llm.LLM, prompts: PromptLibrary, answer: str, *, then: str, phase: str,
+                      previous: str = "") -> str:
+    """A short acknowledgement of `answer` to say before `then`; "" when there is none worth saying.
+
+    `previous` is the last acknowledgement spoken: the same words twice in a row sound mechanical, so they are dropped.
+    """
+    prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase)
+    try:
+        raw = await asyncio.wait_for(_generate(model, prompt), TIMEOUT)
+    except Exception as exc:  # any failure only costs the acknowledgement; the words still follow
+        log.warning("no acknowledgement: the LLM failed: %r", exc)
+        return ""
+    ack = clean(raw, avoid=[_QUOTED.sub(" ", prompt), answer, then])
+    if ack and ack.lower() == previous.lower():
+        log.info("acknowledgement dropped (said last time): %r", ack)
+        return ""
+    return ack

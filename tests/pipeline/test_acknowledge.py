@@ -1,0 +1,95 @@
+"""The acknowledgement sanitiser and the candidate-speech readers of verbatim mode (fast: no LiveKit session)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline import acknowledge
+from pipeline.acknowledge import MAX_TOKENS, clean
+from pipeline.phrasing import asks_question, asks_to_repeat
+from tests.pipeline.conftest import scripted_llm
+from tests.support.openai_server import Reply, ScriptedOpenAI
+
+QUESTION = "How do you roll back a bad deploy?"
+ANSWER = "I would start from the error budget and roll back first if a deploy lines up."
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("Thank you, that's helpful.", "Thank you, that's helpful."),
+        ("  Got it, thanks  ", "Got it, thanks."),  # no full stop: a short remark is still a sentence
+        ('"Okay, thanks for explaining." Next question.', "Okay, thanks for explaining."),
+        ("Interviewer: I see, thank you.", "I see, thank you."),
+        ("**Thanks!**", "Thanks!"),
+        ("Thanks, that gives me a clear picture. What was the hardest part? It was the schema.",
+         "Thanks, that gives me a clear picture."),
+        ("Nice to meet you! So, tell me about yourself.", "Nice to meet you!"),
+    ],
+)
+def test_a_plain_acknowledgement_keeps_its_first_sentence(raw: str, kept: str) -> None:
+    assert clean(raw, avoid=[ANSWER, QUESTION]) == kept
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "Can you tell me more about that?",  # a question of its own
+        "Thanks? That is great.",
+        "Thank you so much for taking the time to explain all of that to me in such detail.",  # too long
+        "Thanks, that's 10 out of 10.",  # a score; digits are not speech anyway
+        "<b>Thanks</b>",  # markup
+        "Thanks 👍",
+        "You're welcome! How can I assist you today?",  # assistant talk
+        "Thank you for your feedback.",
+        "Thanks, that's the correct answer.",  # a verdict on the answer
+        "Hello, Ada Novak! This interview will last approximately 22 minutes.",  # not an acknowledgement
+        "For example, I would use canary deployments to limit the blast radius.",  # an answer of its own
+        "Thanks, I would start from the error budget too.",  # echoes the candidate
+        "Okay, thanks, how do you roll back.",  # echoes the words that follow
+    ],
+)
+def test_anything_else_is_dropped(raw: str) -> None:
+    assert clean(raw, avoid=[ANSWER, QUESTION]) == ""
+
+
+def test_the_instructions_may_not_be_echoed_but_their_quoted_examples_may() -> None:
+    prompt = 'Reply warmly and briefly to what they said, such as "Thank you, that is clear." or "Got it."'
+    prose = acknowledge._QUOTED.sub(" ", prompt)
+    assert clean("Okay, thanks, reply warmly and briefly.", avoid=[prose]) == ""
+    assert clean("Thank you, that is clear.", avoid=[prose]) == "Thank you, that is clear."
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (Reply(text="Thanks, that's helpful. Tell me more?"), "Thanks, that's helpful."),
+        (Reply(text="Thanks, that's helpful."), ""),  # the same as last time
+        (Reply(status=500), ""),
+        (Reply(text="Thanks.", first_token_delay=1.0), ""),  # too slow
+    ],
+)
+async def test_the_model_is_asked_once_with_a_small_budget(templates, monkeypatch: pytest.MonkeyPatch, reply: Reply,
+                                                           expected: str) -> None:
+    monkeypatch.setattr(acknowledge, "TIMEOUT", 0.5)
+    async with ScriptedOpenAI(lambda body: reply) as server:
+        previous = "Thanks, that's helpful." if reply.text == "Thanks, that's helpful." else ""
+        ack = await acknowledge.acknowledge(scripted_llm(server.base_url), templates, ANSWER, then=QUESTION,
+                                            phase="technical", previous=previous)
+    assert ack == expected
+    (body,) = server.requests  # one attempt, never retried
+    assert body["max_tokens"] == MAX_TOKENS and len(body["messages"]) == 1
+    assert json.dumps(ANSWER) in body["messages"][0]["content"]  # the answer only as quoted data
+
+
+def test_candidate_questions_and_requests_to_repeat() -> None:
+    assert asks_question("Could you tell me how the platform team works with product teams here?")
+    assert asks_question("I'd like to know more about on-call")
+    assert not asks_question("Thank you, that was a good conversation.")
+    assert asks_to_repeat("Sorry, could you repeat the question?") and asks_to_repeat("Pardon?")
+    assert asks_to_repeat("I didn't catch that, say it again please")
+    assert not asks_to_repeat("We repeat the load test every night, so a regression shows up the next morning.")

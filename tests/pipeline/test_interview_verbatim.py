@@ -1,0 +1,130 @@
+"""Guided mode with `phrasing: verbatim`: the code speaks every question, the LLM only acknowledges, and junk is cut.
+
+The scripted "LLM" misbehaves the way a 0.5B model does: it parrots its instructions, asks and answers questions of
+its own, fails. The candidate types; the agent speaks through the OpenAI TTS plugin to the scripted server, so what
+the TTS was asked to say can be held against the transcript.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from livekit.plugins import openai
+
+from engine.phases import Phase
+from engine.transcript import Speaker
+from pipeline import acknowledge
+from pipeline.audio_io import WavFileOutput
+from pipeline.providers import ProviderStack
+from pipeline.session import InterviewSession, InterviewSetup
+from tests.pipeline.conftest import scripted_llm, short_settings, text_profile
+from tests.pipeline.test_interview_tools import assert_persisted, elapse
+from tests.support.openai_server import Reply, ScriptedOpenAI
+
+INTRO = "Hello! My name is Grace Hopper. I'm applying for the backend developer role, with about three years of work."
+LONG = "In my last project I owned the billing service end to end, from the schema to the on-call rota and the alerts."
+REPEAT = "Sorry, could you repeat the question?"
+ASKS = "How does the team share the on-call work?"
+
+PARROT = ("Hello, Ada Novak! This interview will last approximately 22 minutes. Please introduce yourself, then say in "
+          "one short sentence that you are moving on to experience, and ask: Tell me about a complex project.")
+GOOD = "Thanks, that gives me a clear picture."
+# what the model says for each acknowledgement it is asked for, in order
+SCRIPT = [
+    Reply(text=PARROT),  # -> dropped
+    Reply(text="Can you tell me more about that? I led the migration myself."),  # a question, answered -> dropped
+    Reply(text=f"{GOOD} What was the hardest part? It was the schema."),  # -> the first sentence only
+    Reply(text=GOOD),  # the same words as last time -> dropped
+    Reply(text="Reply with a short acknowledgement, then put this question to the candidate, word for word"),
+    Reply(text="For example, I would use canary deployments to limit the blast radius."),  # its own answer -> dropped
+    Reply(status=500),  # the LLM fails -> no acknowledgement
+    Reply(text="Got it, thank you.", first_token_delay=1.0),  # too slow -> none
+]
+JUNK = ["Ada Novak", "yourself, then say", "moving on to experience", "tell me more", "migration", "hardest part",
+        "canary", "word for word", "acknowledgement", "Got it"]
+
+
+def verbatim_setup(banks, prompts) -> InterviewSetup:
+    profile = text_profile(guided=True).model_copy(update={"phrasing": "verbatim"})
+    return InterviewSetup(settings=short_settings(), banks=banks, prompts=prompts, profile=profile)
+
+
+def spoken_stack(base_url: str) -> ProviderStack:
+    tts = openai.TTS(base_url=base_url, api_key="test", model="tts-1", voice="coral", response_format="wav")
+    return ProviderStack(llm=scripted_llm(base_url), tts=tts)
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def test_the_code_speaks_every_question_and_the_llm_only_acknowledges(
+    real_banks, templates, clock, journal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(acknowledge, "TIMEOUT", 0.5)
+    replies = iter(SCRIPT)
+    async with ScriptedOpenAI(lambda body: next(replies)) as server:
+        interview = InterviewSession(verbatim_setup(real_banks, templates), spoken_stack(server.base_url), journal,
+                                     clock=clock)
+        interview.session.output.audio = WavFileOutput(tmp_path / "agent.wav")
+        engine = interview.engine
+
+        async def answer(text: str) -> str:
+            await interview.session.run(user_input=text)
+            await assert_persisted(interview, journal)
+            return interview.turns[-1].text
+
+        await interview.start(capture_run=True)
+        intro_question = engine.current_question
+        assert intro_question is not None and engine.phase is Phase.INTRODUCTION
+        assert interview.turns[0].text.startswith("Hello, and welcome! I'm SIMA")
+        assert interview.turns[0].text.endswith(intro_question.text)  # the greeting asks the bank's question
+
+        said = await answer(INTRO)  # the parroting acknowledgement is dropped
+        question = engine.current_question
+        assert engine.phase is Phase.EXPERIENCE and question is not None
+        assert said == f"Let's move on to your experience. {question.text}"
+
+        said = await answer("Sure.")  # a short answer: the bank's follow-up, word for word
+        assert said == question.follow_ups[0]
+        said = await answer(REPEAT)  # asked again, no step taken and nothing acknowledged
+        assert said == f"Of course. {question.follow_ups[0]}" and len(engine.asked_in_phase()) == 1
+
+        said = await answer(LONG)  # the first sentence of a good acknowledgement, then the next question
+        question = engine.current_question
+        assert question is not None and said == f"{GOOD} {question.text}"
+
+        # a timer moves the phase on while nobody talks: the transition and first question are said at once
+        await elapse(interview, clock, engine.phase_remaining() + 1)
+        question = engine.current_question
+        assert engine.phase is Phase.TECHNICAL and question is not None
+        assert interview.turns[-1].text == f"We're out of time for this part, so let's move on to some technical " \
+                                           f"questions. {question.text}"
+
+        said = await answer("Sure.")  # the same acknowledgement twice in a row is dropped
+        assert question.follow_ups and said == question.follow_ups[0]
+        for _ in range(4):  # the second technical question, then one each in behavioral and scenario
+            await answer(LONG)
+        assert engine.phase is Phase.WRAP_UP
+        said = await answer(ASKS)  # a question in the wrap-up goes to the hiring team, and the interview ends
+        assert "hiring team" in said and said.endswith("Goodbye!") and engine.ended
+        record = await interview.wait_finished()
+        await interview.flush()
+
+    assert record is not None and record.end_reason == "completed"
+    agent_turns = [t.text for t in record.turns if t.speaker is Speaker.AGENT]
+    # every question the engine asked was said exactly as the bank writes it; none of the model's junk was
+    for asked in engine.snapshot().asked:
+        bank_question = real_banks.question(asked.id)
+        assert bank_question is not None and any(bank_question.text in t for t in agent_turns), asked.id
+    assert not [j for j in JUNK if any(j.lower() in t.lower() for t in agent_turns)]
+    assert sum(GOOD in t for t in agent_turns) == 1
+    # the transcript is what the TTS was asked to say, word for word
+    assert squash(" ".join(r["input"] for r in server.speech_requests)) == squash(" ".join(agent_turns))
+    assert [t.text for t in journal.read(record.interview_id).turns] == [t.text for t in record.turns]
+    # the model was only ever asked for an acknowledgement, with the candidate's words as quoted data
+    assert len(server.requests) == len(SCRIPT)
+    assert all(len(b["messages"]) == 1 and b["max_tokens"] == acknowledge.MAX_TOKENS for b in server.requests)
+    assert json.dumps(INTRO) in server.requests[0]["messages"][0]["content"]
