@@ -15,7 +15,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-BENCHMARKS = ["engine_turn"]
+# in this order: the cheap ones first; local_v2v loads the real local models
+BENCHMARKS = ["engine_turn", "pipeline_overhead", "concurrency", "evaluation_overhead", "local_v2v"]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 log = logging.getLogger("bench")
 
@@ -24,6 +25,12 @@ def machine() -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def _cell(key: str, value: Any) -> str:
+    if isinstance(value, bool) and key.endswith("_met"):
+        return "[green]met[/green]" if value else "[red]MISSED[/red]"
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
 
 
 def main(names: list[str]) -> int:
@@ -47,7 +54,7 @@ def main(names: list[str]) -> int:
     table.add_column("value", justify="right")
     for key, value in results.items():
         if key not in ("machine", "when"):
-            table.add_row(key, json.dumps(value) if isinstance(value, (dict, list)) else str(value))
+            table.add_row(key, _cell(key, value))
     console.print(table)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     console.print(f"wrote {RESULTS}")

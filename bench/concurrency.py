@@ -1,0 +1,215 @@
+"""Interviews per worker process: N concurrent voice sessions in one process, their turn latency and memory.
+
+For each N in :data:`LEVELS`, a fresh Python process (so memory and leftover tasks of one level never reach the
+next) starts N real SIMA interview sessions (tool-driven mode, shared VAD, one SQLite store and journal, as a
+worker process shares them) with a realtime-paced microphone each, and every session speaks its turns at random
+moments, so turns overlap as they would with N candidates. Measured per turn: end of speech → first agent audio;
+per level: the process's peak RSS, its CPU use and the event loop's lag. The scripted LLM (first token 300 ms)
+runs in a process of its own; STT (150 ms) and TTS (100 ms first byte) are in-process doubles.
+
+concurrency_max_sessions is the largest N whose P95 latency stays within 1.1× the single session's P95 (target
+≥ 25); rss_per_session_mb is (RSS(N) − RSS(1)) / (N − 1) at the largest N (target ≤ 20 MB).
+
+Note: LiveKit's AgentServer runs each job in a process of its own by default (`JobExecutorType.PROCESS`), so in
+production a session also costs that process's baseline, `concurrency[1].rss_mb`; these per-process figures apply
+as they are with `job_executor_type=JobExecutorType.THREAD`.
+
+Run one level by hand: `python -m bench.concurrency --level 10 --base-url http://127.0.0.1:PORT/v1`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+from livekit.plugins import silero
+
+from bench.llm_server import llm_server
+from bench.quiet import quiet_livekit
+from bench.stats import median, percentile
+from bench.subjects import LLM_FIRST_TOKEN, BenchStack, Subject, bare_subject, sima_subject
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+LEVELS = (1, 5, 10, 25, 50)
+MIN_SAMPLES = 20  # turns per level at least; a single session speaks this many times
+MIN_TURNS = 2  # per session
+PAUSE = (0.2, 1.2)  # seconds a candidate waits before answering, uniformly drawn
+P95_TOLERANCE = 1.1
+TARGET_SESSIONS = 25
+TARGET_RSS_PER_SESSION_MB = 20.0
+LEVEL_TIMEOUT = 240.0
+LAG_TICK = 0.05
+
+
+def turns_for(n: int) -> int:
+    return max(MIN_TURNS, -(-MIN_SAMPLES // n))
+
+
+# ----- one level, in its own process -------------------------------------------------------------------------
+
+
+class _Monitor:
+    """Samples the process's RSS and the event loop's lag (how late a 50 ms sleep wakes up) in the background."""
+
+    def __init__(self) -> None:
+        self.proc = psutil.Process()
+        self.peak_rss = 0
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def rss(self) -> int:
+        rss = int(self.proc.memory_info().rss)
+        self.peak_rss = max(self.peak_rss, rss)
+        return rss
+
+    async def _run(self) -> None:
+        while True:
+            t0 = time.perf_counter()
+            await asyncio.sleep(LAG_TICK)
+            self.lags.append(time.perf_counter() - t0 - LAG_TICK)
+            self.rss()
+
+    def __enter__(self) -> _Monitor:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def _converse(subject: Subject, turns: int, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    latencies = []
+    for _ in range(turns):
+        await asyncio.sleep(rng.uniform(*PAUSE))
+        latencies.append(await subject.voice_turn())
+    return latencies
+
+
+async def _level(n: int, base_url: str, subject: str) -> dict[str, Any]:
+    vad = silero.VAD.load()
+    with tempfile.TemporaryDirectory(prefix="sima-bench-") as tmp:
+        folder = Path(tmp)
+        store = Store(f"sqlite:///{folder / 'sima.db'}")
+        stack = BenchStack(base_url, vad)
+        with _Monitor() as monitor:
+            started = time.perf_counter()
+            if subject == "bare":
+                subjects = list(await asyncio.gather(*(bare_subject(stack) for _ in range(n))))
+            else:
+                subjects = list(await asyncio.gather(*(sima_subject(stack, folder, guided=False, store=store)
+                                                       for _ in range(n))))
+            startup = time.perf_counter() - started
+            gc.collect()
+            rss_up = monitor.rss()
+            cpu0, t0 = monitor.proc.cpu_times(), time.perf_counter()
+            lags_before = len(monitor.lags)
+            per_session = await asyncio.gather(*(_converse(s, turns_for(n), seed=i) for i, s in enumerate(subjects)))
+            cpu1, wall = monitor.proc.cpu_times(), time.perf_counter() - t0
+            lags = monitor.lags[lags_before:]
+            for subject in subjects:
+                await subject.close()
+        store.close()
+    busy = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+    return {"sessions": n, "latencies": [x for s in per_session for x in s], "rss_up_mb": rss_up / 2**20,
+            "rss_peak_mb": monitor.peak_rss / 2**20, "startup_s": startup, "cpu_percent": 100 * busy / wall,
+            "loop_lag_ms_p95": 1000 * percentile(lags, 95) if lags else 0.0}
+
+
+def _child(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description="one concurrency level")
+    parser.add_argument("--level", type=int, required=True)
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--subject", choices=("sima", "bare"), default="sima")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    with quiet_livekit():
+        result = asyncio.run(_level(args.level, args.base_url, args.subject))
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+# ----- all levels --------------------------------------------------------------------------------------------
+
+
+async def _run_level(n: int, base_url: str) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.concurrency", "--level", str(n), "--base-url", base_url,
+        stdout=asyncio.subprocess.PIPE)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), LEVEL_TIMEOUT)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise RuntimeError(f"concurrency level {n} took longer than {LEVEL_TIMEOUT:.0f} s") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"concurrency level {n} failed (exit {proc.returncode})")
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+def summarise(levels: list[dict[str, Any]]) -> dict[str, Any]:
+    table: dict[str, dict[str, float]] = {}
+    for level in levels:
+        lat = level["latencies"]
+        table[str(level["sessions"])] = {
+            "p50_s": round(median(lat), 3), "p95_s": round(percentile(lat, 95), 3), "turns": len(lat),
+            "rss_mb": round(level["rss_peak_mb"], 1), "cpu_percent": round(level["cpu_percent"]),
+            "loop_lag_ms_p95": round(level["loop_lag_ms_p95"], 1), "startup_s": round(level["startup_s"], 2)}
+    first, last = levels[0], levels[-1]
+    reference = table[str(first["sessions"])]["p95_s"]
+    within = [lv["sessions"] for lv in levels if table[str(lv["sessions"])]["p95_s"] <= P95_TOLERANCE * reference]
+    # the largest N such that it and every smaller level held; a later lucky level does not count
+    max_sessions = 0
+    for level in levels:
+        if level["sessions"] not in within:
+            break
+        max_sessions = level["sessions"]
+    extra = last["sessions"] - first["sessions"]
+    per_session = (last["rss_peak_mb"] - first["rss_peak_mb"]) / extra if extra else 0.0
+    return {
+        "concurrency": table,
+        "concurrency_max_sessions": max_sessions,
+        "concurrency_max_sessions_target": TARGET_SESSIONS,
+        "concurrency_max_sessions_met": max_sessions >= TARGET_SESSIONS,
+        "rss_per_session_mb": round(per_session, 2),
+        "rss_per_session_mb_target": TARGET_RSS_PER_SESSION_MB,
+        "rss_per_session_mb_met": per_session <= TARGET_RSS_PER_SESSION_MB,
+    }
+
+
+async def _measure(levels: tuple[int, ...]) -> dict[str, Any]:
+    results = []
+    async with llm_server(first_token_delay=LLM_FIRST_TOKEN) as base_url:
+        for n in levels:
+            result = await _run_level(n, base_url)
+            lat = result["latencies"]
+            log.info("%d sessions: p50 %.3f s, p95 %.3f s over %d turns; RSS %.0f MB; CPU %.0f%%; loop lag p95 %.0f ms",
+                     n, median(lat), percentile(lat, 95), len(lat), result["rss_peak_mb"], result["cpu_percent"],
+                     result["loop_lag_ms_p95"])
+            results.append(result)
+    return summarise(results)
+
+
+def run(levels: tuple[int, ...] = LEVELS) -> dict[str, Any]:
+    return asyncio.run(_measure(levels))
+
+
+if __name__ == "__main__":
+    if "--level" in sys.argv:
+        _child(sys.argv[1:])
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        print(run())
