@@ -14,10 +14,11 @@ Three agents share one base:
 The instructions are re-rendered from prompt_templates/ on every engine event. Candidate speech never enters them:
 the templates quote the candidate's name and role as data, and everything else comes from the engine and banks.
 
-Engine events raised by a timer are spoken at once when nobody is talking; otherwise they ride along with the reply
-to the candidate's next turn, so the agent does not talk over an answer. The interview's end is always spoken at
-once, and the session closes when the goodbye has been said. Should the LLM fail on a reply, the step's own words
-are spoken instead (logged), so a greeting or a question is never lost to a timeout.
+Engine events raised by a timer are spoken at once when nobody is talking (guided: when the candidate has gone
+quiet); otherwise they ride along with the reply to the candidate's next turn, so the agent does not talk over an
+answer. The interview's end is always spoken at once, and the session closes when the goodbye has been said.
+Should the LLM fail on a reply, the step's own words are spoken instead (logged), so a greeting or a question is
+never lost to a timeout.
 
 Example::
 
@@ -29,12 +30,14 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterable
 from typing import Any
 
 from livekit.agents import Agent, APIError, RunContext, ToolError, function_tool, llm
 from livekit.agents.voice import ModelSettings, SpeechHandle
+from livekit.agents.voice.events import UserStateChangedEvent
 from livekit.agents.voice.generation import update_instructions
 
 from engine.events import Event, InterviewEnded, PhaseEntered
@@ -103,8 +106,11 @@ class InterviewerBase(Agent):
             self._supersede()
         if collecting() is not None:
             return  # the tool or guided step that caused it says it
-        if not self._live:
-            return
+        if self._live:
+            await self._timer_event(event)
+
+    async def _timer_event(self, event: Event) -> None:
+        """An event a timer raised: said at once when nobody is talking, else along with the next reply."""
         step = await self.driver.announce(event)
         await self.refresh_instructions()
         if step.ended or isinstance(event, InterviewEnded) or self._floor_is_free():
@@ -267,22 +273,62 @@ class InterviewAgent(InterviewerBase):
 
 
 class GuidedInterviewAgent(InterviewerBase):
-    """No tools: the code picks every step and the LLM only phrases it."""
+    """No tools: the code picks every step and the LLM only phrases it.
+
+    Every step ends on a question, so a timer event (time nearly up, the phase moving on) waits for the candidate's
+    answer and becomes part of the next step; it is said on its own only when the candidate has gone quiet (LiveKit's
+    "away", after `user_away_timeout` seconds of silence). The interview's end is always said at once.
+    """
 
     def __init__(self, driver: InterviewDriver, *, opening: Step):
         super().__init__(driver, opening=opening)
         self._unspoken: Step | None = None  # the step taken for a reply that has not been said yet
+        self._deferred: list[Event] = []  # timer events waiting for the candidate's turn
+        self._catch_ups: set[asyncio.Task[None]] = set()
+
+    async def on_enter(self) -> None:
+        self.session.on("user_state_changed", self._on_user_state)
+        await super().on_enter()
+
+    async def on_exit(self) -> None:
+        self.session.off("user_state_changed", self._on_user_state)
+        await super().on_exit()
+
+    async def wait_for_announcements(self) -> None:
+        while self._catch_ups:
+            await asyncio.gather(*self._catch_ups)
+        await super().wait_for_announcements()
+
+    async def _timer_event(self, event: Event) -> None:
+        self._deferred.append(event)
+        if isinstance(event, InterviewEnded) or (self.session.user_state == "away" and self._floor_is_free()):
+            await self._catch_up()
+        else:
+            log.debug("engine event %s waits for the candidate's answer", type(event).__name__)
+
+    def _on_user_state(self, ev: UserStateChangedEvent) -> None:
+        if ev.new_state == "away" and self._deferred and self._live:
+            task = asyncio.create_task(self._catch_up(), name="sima-timer-catch-up")
+            self._catch_ups.add(task)
+            task.add_done_callback(self._catch_ups.discard)
+
+    async def _catch_up(self) -> None:
+        """Say the timer events nobody has heard yet."""
+        events, self._deferred = self._deferred, []
+        if events:
+            step = await self.driver.announce(*events)
+            await self.refresh_instructions()
+            self._speak(step)
 
     async def turn_step(self, answer: str) -> Step | None:
-        notices = await super().turn_step(answer)
         if self._unspoken is None:
-            self._unspoken = await self.driver.answer_received(answer)
+            deferred, self._deferred = self._deferred, []
+            self._unspoken = await self.driver.answer_received(answer, deferred)
         # else the candidate spoke again before the reply was said: it is the same answer, and the step still stands
         # (taking another would skip a question nobody heard)
         step = self._unspoken
         await self._after_step(step)
-        # the goodbye stands alone; otherwise a timer's notice (time nearly up) still shapes the next words
-        return step if step.ended or notices is None else step.after(notices.line)
+        return step
 
     def reply_spoken(self) -> None:
         super().reply_spoken()

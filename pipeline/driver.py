@@ -19,7 +19,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -30,7 +30,7 @@ from engine.interview import InterviewEngine
 from engine.phases import Phase
 from engine.prompts import PromptLibrary
 from pipeline.introduction import parse_introduction
-from pipeline.phrasing import Line, Phrasing, asks_question, asks_to_repeat
+from pipeline.phrasing import Line, Phrasing, asks_instead, asks_question, asks_to_repeat
 from pipeline.settings import Phrasing as PhrasingMode
 
 T = TypeVar("T")
@@ -196,26 +196,35 @@ class InterviewDriver:
 
     # ----- guided mode and timers ----------------------------------------------------------------------------
 
-    async def answer_received(self, answer: str) -> Step:
+    async def answer_received(self, answer: str, deferred: Sequence[Event] = ()) -> Step:
         """Guided mode: after each candidate turn, record who they are (introduction) and pick the next step.
 
-        A candidate who asks to hear the question again hears it again, and no step is taken; a question the
-        candidate asks in the wrap-up is left to the hiring team (a small model must not invent facts about the job).
+        `deferred` are timer events raised while the candidate was answering, not said yet: they are part of this
+        step (a phase change, a time warning). A candidate who asks to hear the question again hears it again, and
+        one who asks a question instead of answering hears that theirs can wait: no step is taken for either. A
+        question asked in the wrap-up is left to the hiring team (a small model must not invent facts about the job).
         """
-        if asks_to_repeat(answer) and self.engine.current_question is not None:
-            return Step.of(self.phrasing.repeat(), acknowledge=False)
-        wrap_up_question = self.engine.phase is Phase.WRAP_UP and asks_question(answer)
-        step = await self._next_step(answer)
-        return step.after(self.phrasing.hiring_team(), acknowledge=False) if wrap_up_question else step
+        moved = [e for e in deferred if isinstance(e, PhaseEntered)]
+        answered = moved[0].previous if moved else self.engine.phase  # the phase of the question they answered
+        if not moved and self.engine.current_question is not None:
+            if asks_to_repeat(answer):
+                return Step.of(self.phrasing.repeat(), acknowledge=False)
+            if answered not in (Phase.INTRODUCTION, Phase.WRAP_UP) and asks_instead(answer):
+                return Step.of(self.phrasing.answer_later(), acknowledge=False)
+        step = await self._next_step(answer, answered, list(deferred))
+        if answered is Phase.WRAP_UP and asks_question(answer):
+            return step.after(self.phrasing.hiring_team(), acknowledge=False)
+        return step
 
-    async def _next_step(self, answer: str) -> Step:
+    async def _next_step(self, answer: str, answered: Phase | None, early: list[Event]) -> Step:
         profile = self.engine.profile
-        early: list[Event] = []  # a timer that came due fires with the first engine call: its events count too
-        if self.engine.phase is Phase.INTRODUCTION and (profile.name is None or profile.role is None):
+        if answered is Phase.INTRODUCTION and (profile.name is None or profile.role is None):
             facts = parse_introduction(answer, self.engine.banks)
             if facts.name or facts.role_text or facts.years is not None:
-                _, early = await self._call(
+                # a timer that came due fires with the first engine call: its events count too
+                _, events = await self._call(
                     self.engine.set_profile(name=facts.name, role_text=facts.role_text, years=facts.years))
+                early += events
         asked = self.engine.asked_in_phase() if self.engine.phase else []
         question = self.engine.current_question
         step = None
@@ -227,17 +236,18 @@ class InterviewDriver:
         step = step or await self.next_question()
         return step if step.ended or not early else self._with_events(step.line, early)
 
-    async def announce(self, event: Event) -> Step:
-        """What to say about an event a timer raised (outside any call), doing the engine's part first."""
-        if isinstance(event, PhaseEntered):
-            # a forced move: the new phase needs its first question before the transition can be spoken
-            _, events = await self._call(self.engine.next_question())
-            return self._with_events(Line(""), events) if self.engine.ended else Step.of(self.phrasing.event(event))
-        if isinstance(event, PhaseTimeout) and self.guided:
-            return await self.next_question()  # guided mode has no LLM to call next_question
-        if isinstance(event, InterviewEnded):
-            return self._with_events(Line(""), [event])
-        return Step.of(self.phrasing.event(event))
+    async def announce(self, *events: Event) -> Step:
+        """What to say about events timers raised (outside any call) that nobody has heard yet, engine part first."""
+        ended = [e for e in events if isinstance(e, InterviewEnded)]
+        if ended:
+            return self._with_events(Line(""), ended)
+        # a forced move needs the new phase's first question before the transition can be said; and in guided mode
+        # a phase whose time is up moves on at once (there is no LLM to call next_question)
+        if any(isinstance(e, PhaseEntered) or (self.guided and isinstance(e, PhaseTimeout)) for e in events):
+            nxt, new = await self._call(self.engine.next_question())
+            line = self.phrasing.question(nxt.question.text) if nxt.question else Line("")
+            return self._with_events(line, [*events, *new])
+        return self._with_events(Line(""), list(events))
 
     async def resume(self) -> Step:
         """What to say when a candidate returns to an interrupted interview (the current question again)."""

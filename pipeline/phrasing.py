@@ -32,15 +32,17 @@ SPOKEN_EVENTS: dict[type[Event], str] = {
     InterviewEnded: "spoken/goodbye.j2",
 }
 GREETING, TRANSITION = "spoken/greeting.j2", "spoken/transition.j2"
-FOLLOW_UP, RESUMED, REPEAT, HIRING_TEAM = ("spoken/follow_up.j2", "spoken/resumed.j2", "spoken/repeat.j2",
-                                           "spoken/hiring_team.j2")
+FOLLOW_UP, RESUMED, HIRING_TEAM = "spoken/follow_up.j2", "spoken/resumed.j2", "spoken/hiring_team.j2"
+REPEAT, ANSWER_LATER = "spoken/repeat.j2", "spoken/answer_later.j2"
 
-_WONDERING = re.compile(r"\b(I'?d like to know|I would like to know|I was wondering|I wonder)\b", re.I)
+_WONDERING = re.compile(
+    r"\b((I'?d|I would) like to (ask|know)|I want to (ask|know)|I have a question|I was wondering|I wonder)\b", re.I)
 _REPEAT = re.compile(
     r"\b((can|could|would|will) you (please )?(repeat|say (that|it) again|ask (that|it) again)|please repeat"
     r"|repeat (the|that|your) question|didn'?t (catch|hear|get|understand) (that|it|the question|you)"
     r"|come again|pardon)\b", re.I)
 REPEAT_MAX_WORDS = 15  # a request to repeat is short; a long answer that mentions repeating is an answer
+QUESTION_MAX_WORDS = 30  # a question asked instead of an answer is short; a long answer may end on a question
 
 
 def asks_question(text: str) -> bool:
@@ -52,6 +54,15 @@ def asks_question(text: str) -> bool:
     False
     """
     return "?" in text or bool(_WONDERING.search(text))
+
+
+def asks_instead(text: str) -> bool:
+    """Whether the candidate answered with a question of their own (what do you mean? how does the team work?).
+
+    >>> asks_instead("Do you mean unit tests or integration tests?"), asks_instead("I'd use canaries. Why? Less risk.")
+    (True, False)
+    """
+    return text.rstrip().endswith("?") and len(text.split()) <= QUESTION_MAX_WORDS
 
 
 def asks_to_repeat(text: str) -> bool:
@@ -127,14 +138,28 @@ class Phrasing:
         return Line("Ask the candidate one short follow-up question about their last answer. Do not answer it "
                     "yourself.", words)
 
-    def repeat(self) -> Line:
-        """The candidate asked to hear the last thing asked again: the bank's follow-up, or else the question."""
+    def _last_asked(self) -> str:
+        """The last thing put to the candidate: the bank's follow-up if one was asked, else the question."""
         question = self.engine.current_question
-        used = self.engine.asked_in_phase()[-1].follow_ups_used if question else 0
-        follow_ups = question.follow_ups[:used] if question else []
-        text = follow_ups[-1] if follow_ups else question.text if question else ""
+        if question is None:
+            return ""
+        used = self.engine.asked_in_phase()[-1].follow_ups_used
+        follow_ups = question.follow_ups[:used]
+        return follow_ups[-1] if follow_ups else question.text
+
+    def repeat(self) -> Line:
+        """The candidate asked to hear the last question again."""
+        text = self._last_asked()
         return Line(f"The candidate asked to hear the question again: repeat it, word for word: \"{text}\"",
                     f"{self._spoken(REPEAT)} {text}")
+
+    def answer_later(self) -> Line:
+        """The candidate asked a question instead of answering: theirs waits for the end, the last question stands."""
+        text = self._last_asked()
+        return Line("The candidate asked a question instead of answering. If it asks what the interview question "
+                    "means, clarify it in one sentence without hinting at an answer; otherwise say there is time for "
+                    f"their questions at the end. Then put the question again, word for word: \"{text}\"",
+                    f"{self._spoken(ANSWER_LATER)} {text}")
 
     def hiring_team(self) -> Line:
         """The candidate asked something only the hiring team can answer (a wrap-up question)."""

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from engine.clock import FakeClock
-from engine.events import PhaseEntered, TimeWarning
+from engine.events import Event, PhaseEntered, TimeWarning
 from engine.interview import InterviewEngine
 from engine.phases import Phase
 from pipeline.driver import InterviewDriver, InvalidAnswer
@@ -113,3 +113,34 @@ def test_verbatim_phrasing_needs_guided_mode(real_banks, templates) -> None:
     with pytest.raises(ValidationError, match="phrasing: verbatim needs guided: true"):
         ProfileSettings.model_validate({**profile, "phrasing": "verbatim"})
     assert ProfileSettings.model_validate({**profile, "guided": True, "phrasing": "verbatim"}).phrasing == "verbatim"
+
+
+async def test_timer_events_held_for_the_answer_become_part_of_the_next_step(started) -> None:
+    driver, clock = await started(guided=True)
+    engine = driver.engine
+    await driver.open(PhaseEntered(0.0, Phase.INTRODUCTION, None, engine.phase_remaining(), "start"))
+    heard: list[Event] = []
+    engine.subscribe(heard.append)
+    clock.advance(engine.phase_remaining() + engine.settings.grace_seconds + 1)  # the candidate is still talking
+    await engine.poll()
+    assert engine.phase is Phase.EXPERIENCE and not engine.asked_in_phase()
+
+    step = await driver.answer_received(INTRO, heard)
+    question = engine.current_question
+    assert engine.profile.name == "Ada Lovelace"  # the answer was to the introduction question
+    assert question is not None and len(engine.asked_in_phase()) == 1  # one question, not two
+    assert step.words == f"We're out of time for this part, so let's move on to your experience. {question.text}"
+
+
+async def test_a_question_instead_of_an_answer_takes_no_step(started) -> None:
+    driver, _ = await started(guided=True)
+    engine = driver.engine
+    await driver.open(PhaseEntered(0.0, Phase.INTRODUCTION, None, engine.phase_remaining(), "start"))
+    await driver.answer_received(INTRO)
+    question = engine.current_question
+    assert engine.phase is Phase.EXPERIENCE and question is not None
+    step = await driver.answer_received("Do you mean at work, or in side projects too?")
+    assert step.words.startswith("That's a fair question") and step.words.endswith(question.text)
+    assert not step.acknowledge and engine.asked_in_phase()[-1].follow_ups_used == 0
+    step = await driver.answer_received("Sorry, could you repeat that?")
+    assert step.words == f"Of course. {question.text}" and len(engine.asked_in_phase()) == 1

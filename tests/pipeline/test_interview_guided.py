@@ -1,7 +1,8 @@
 """Guided mode: the code takes every step through the same engine calls, and the LLM, offered no tools, only phrases.
 
-The profile comes from the introduction (banks decide the role), short answers get one follow-up while the cap
-allows, a phase's time running out moves on at once, and the interview ends after the wrap-up on its own.
+The greeting puts the first question, the profile comes from the introduction (banks decide the role), short answers
+get the bank's follow-up, a phase's time running out moves on with the next answer (or at once, when the candidate
+has gone quiet), and the interview ends after the wrap-up on its own.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from engine.transcript import InterviewRecord, Speaker
 from pipeline.session import InterviewSession
 from tests.pipeline.conftest import make_setup, text_stack
 from tests.pipeline.scripted import PhaseWitness, ScriptedInterviewer, last_instruction, phase_of, system_prompt
-from tests.pipeline.test_interview_tools import assert_persisted, elapse
+from tests.pipeline.test_interview_tools import assert_persisted, elapse, go_quiet
 from tests.support.openai_server import ScriptedOpenAI
 
 INTRO = "Hello! My name is Grace Hopper. I'm applying for the backend developer role, with about three years of work."
@@ -57,8 +58,12 @@ async def test_whole_interview_guided(real_banks, templates, clock, journal) -> 
         assert len(engine.asked_in_phase()) == 2 and question is not None
         assert said.endswith(f'"{question.text}"') and "word for word" in said
 
-        # when the phase's time is up, guided mode moves on at once and says so
+        # when the phase's time is up, guided mode lets the candidate answer first; if they have gone quiet, it
+        # moves on at once and says so
+        requests = len(llm.requests)
         await elapse(interview, clock, engine.phase_remaining() + 1)
+        assert engine.phase is Phase.EXPERIENCE and len(llm.requests) == requests
+        await go_quiet(interview)
         assert engine.phase is Phase.TECHNICAL
         assert phase_of(llm.requests[-1]) == "Technical"
         assert "moving on to technical" in (last_instruction(llm.requests[-1]) or "")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from livekit.agents.voice.events import UserStateChangedEvent
+
 from engine.clock import FakeClock
 from engine.phases import Phase
 from engine.transcript import InterviewRecord, Speaker
@@ -30,6 +32,12 @@ async def elapse(interview: InterviewSession, clock: FakeClock, seconds: float) 
     """Move interview time on and let the agent say whatever the timers made it say."""
     clock.advance(seconds)
     await interview.engine.poll()
+    await interview.wait_for_announcements()
+
+
+async def go_quiet(interview: InterviewSession) -> None:
+    """The candidate has said nothing for a while (LiveKit's "away"): let the agent say what it held back."""
+    interview.session.emit("user_state_changed", UserStateChangedEvent(old_state="listening", new_state="away"))
     await interview.wait_for_announcements()
 
 

@@ -20,7 +20,7 @@ from pipeline.audio_io import WavFileOutput
 from pipeline.providers import ProviderStack
 from pipeline.session import InterviewSession, InterviewSetup
 from tests.pipeline.conftest import scripted_llm, short_settings, text_profile
-from tests.pipeline.test_interview_tools import assert_persisted, elapse
+from tests.pipeline.test_interview_tools import assert_persisted, elapse, go_quiet
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
 INTRO = "Hello! My name is Grace Hopper. I'm applying for the backend developer role, with about three years of work."
@@ -96,8 +96,11 @@ async def test_the_code_speaks_every_question_and_the_llm_only_acknowledges(
         question = engine.current_question
         assert question is not None and said == f"{GOOD} {question.text}"
 
-        # a timer moves the phase on while nobody talks: the transition and first question are said at once
+        # the phase's time runs out: said when the candidate has gone quiet, with the next phase's first question
+        turns = len(interview.turns)
         await elapse(interview, clock, engine.phase_remaining() + 1)
+        assert len(interview.turns) == turns
+        await go_quiet(interview)
         question = engine.current_question
         assert engine.phase is Phase.TECHNICAL and question is not None
         assert interview.turns[-1].text == f"We're out of time for this part, so let's move on to some technical " \
