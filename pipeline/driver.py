@@ -118,8 +118,10 @@ class InterviewDriver:
         entered = [e for e in events if isinstance(e, PhaseEntered)]
         if entered:
             return Step.of(self.phrasing.event(entered[-1]))
-        notes = [self.phrasing.event(e) for e in events if isinstance(e, TimeWarning | PhaseTimeout)]
-        return Step.of(line).after(*notes)
+        # one notice: the phase's time being up makes its earlier warning moot
+        notes = [e for e in events if isinstance(e, PhaseTimeout)][-1:] or [
+            e for e in events if isinstance(e, TimeWarning)][-1:]
+        return Step.of(line).after(*(self.phrasing.event(e) for e in notes))
 
     @staticmethod
     def _tool(text: str) -> Line:
@@ -130,7 +132,7 @@ class InterviewDriver:
         """The first words: the greeting; in guided mode the first question comes with it (no tool will ask it)."""
         events: list[Event] = []
         if self.guided and not self.engine.asked_in_phase():
-            _, events = await self._call(self.engine.next_question())
+            _, events = await self._ask_next()
         return self._with_events(Line(""), [greeting, *events])
 
     # ----- the interviewer's moves ---------------------------------------------------------------------------
@@ -152,21 +154,24 @@ class InterviewDriver:
 
     async def next_question(self) -> Step:
         """The next bank question, chosen by the engine; moving to the next phase when this one is done."""
+        return self._with_events(*await self._ask_next())
+
+    async def _ask_next(self) -> tuple[Line, list[Event]]:
+        """The next question (nothing once the interview is over: the goodbye), and the events of getting it."""
         nxt, events = await self._call(self.engine.next_question())
-        if nxt.question is None:  # the interview is over: the goodbye
-            return self._with_events(Line(""), events)
-        return self._with_events(self.phrasing.question(nxt.question.text), events)
+        return (self.phrasing.question(nxt.question.text) if nxt.question else Line("")), events
 
     async def follow_up(self) -> Step:
         """Permission for one follow-up on the current question (the engine caps them)."""
-        return (await self._follow_up())[1]
+        _, line, events = await self._follow_up()
+        return self._with_events(line, events)
 
-    async def _follow_up(self) -> tuple[bool, Step]:
+    async def _follow_up(self) -> tuple[bool, Line, list[Event]]:
         follow, events = await self._call(self.engine.follow_up())
         if not follow.allowed:
-            return False, self._with_events(self._tool(f"No follow-up: {follow.reason}. Call next_question."), events)
+            return False, self._tool(f"No follow-up: {follow.reason}. Call next_question."), events
         line = self.phrasing.question(follow.text, follow_up=True) if follow.text else self.phrasing.probe()
-        return True, self._with_events(line, events)
+        return True, line, events
 
     async def add_note(self, text: str) -> Step:
         _, events = await self._call(self.engine.add_note(text))
@@ -216,25 +221,29 @@ class InterviewDriver:
             return step.after(self.phrasing.hiring_team(), acknowledge=False)
         return step
 
-    async def _next_step(self, answer: str, answered: Phase | None, early: list[Event]) -> Step:
+    async def _next_step(self, answer: str, answered: Phase | None, events: list[Event]) -> Step:
+        """The step for `answer`; `events` are the timer events held for it, and the engine calls' own join them."""
         profile = self.engine.profile
         if answered is Phase.INTRODUCTION and (profile.name is None or profile.role is None):
             facts = parse_introduction(answer, self.engine.banks)
             if facts.name or facts.role_text or facts.years is not None:
                 # a timer that came due fires with the first engine call: its events count too
-                _, events = await self._call(
+                _, more = await self._call(
                     self.engine.set_profile(name=facts.name, role_text=facts.role_text, years=facts.years))
-                early += events
+                events += more
         asked = self.engine.asked_in_phase() if self.engine.phase else []
         question = self.engine.current_question
-        step = None
+        allowed = False
         # only where the bank has a follow-up: a question listing none (do you have questions for us?) wants none
         if (asked and asked[-1].follow_ups_used == 0 and question is not None and question.follow_ups
                 and len(answer.split()) < SHORT_ANSWER_WORDS):
-            allowed, step = await self._follow_up()
-            step = step if allowed or step.ended else None
-        step = step or await self.next_question()
-        return step if step.ended or not early else self._with_events(step.line, early)
+            allowed, line, more = await self._follow_up()
+            events += more
+        if not allowed:
+            line, more = await self._ask_next()
+            events += more
+        # every event of this turn at once: one transition or notice, never a step's words on top of another's
+        return self._with_events(line, events)
 
     async def announce(self, *events: Event) -> Step:
         """What to say about events timers raised (outside any call) that nobody has heard yet, engine part first."""
@@ -244,8 +253,7 @@ class InterviewDriver:
         # a forced move needs the new phase's first question before the transition can be said; and in guided mode
         # a phase whose time is up moves on at once (there is no LLM to call next_question)
         if any(isinstance(e, PhaseEntered) or (self.guided and isinstance(e, PhaseTimeout)) for e in events):
-            nxt, new = await self._call(self.engine.next_question())
-            line = self.phrasing.question(nxt.question.text) if nxt.question else Line("")
+            line, new = await self._ask_next()
             return self._with_events(line, [*events, *new])
         return self._with_events(Line(""), list(events))
 
