@@ -1,20 +1,26 @@
 """Interviews per worker process: N concurrent voice sessions in one process, their turn latency and memory.
 
 For each N in :data:`LEVELS`, a fresh Python process (so memory and leftover tasks of one level never reach the
-next) starts N real SIMA interview sessions (tool-driven mode, shared VAD, one SQLite store and journal, as a
-worker process shares them) with a realtime-paced microphone each, and every session speaks its turns at random
-moments, so turns overlap as they would with N candidates. Measured per turn: end of speech → first agent audio;
-per level: the process's peak RSS, its CPU use and the event loop's lag. The scripted LLM (first token 300 ms)
-runs in a process of its own; STT (150 ms) and TTS (100 ms first byte) are in-process doubles.
+next) starts N real SIMA interview sessions (tool-driven mode, one SQLite store and journal, and one provider stack
+whose Silero VAD they share, as a worker process's prewarmed stack is shared by its jobs), each with a
+realtime-paced microphone, and every session speaks its turns at random moments, so turns overlap as they would
+with N candidates. Measured per turn: end of speech → first agent audio; per level: the process's RSS once every
+session is up (and its peak during the turns), its CPU use and the event loop's lag. The scripted LLM (first token
+300 ms) runs in a process of its own; STT (150 ms) and TTS (100 ms first byte) are in-process doubles.
 
-concurrency_max_sessions is the largest N whose P95 latency stays within 1.1× the single session's P95 (target
-≥ 25); rss_per_session_mb is (RSS(N) − RSS(1)) / (N − 1) at the largest N (target ≤ 20 MB).
+The same levels in :data:`BARE_LEVELS` are run with bare LiveKit agents (`concurrency_bare`), so what the framework
+itself costs per session on this machine is visible beside SIMA's figures.
+
+concurrency_max_sessions is the largest N whose P95 latency stays within 1.1× the single session's P95 (at that
+level and every smaller one; target ≥ 25); rss_per_session_mb is (RSS(N) − RSS(1)) / (N − 1) at the largest N,
+all sessions up (target ≤ 20 MB).
 
 Note: LiveKit's AgentServer runs each job in a process of its own by default (`JobExecutorType.PROCESS`), so in
-production a session also costs that process's baseline, `concurrency[1].rss_mb`; these per-process figures apply
+production a session also costs that process's baseline, `concurrency["1"].rss_mb`; the in-process figures apply
 as they are with `job_executor_type=JobExecutorType.THREAD`.
 
-Run one level by hand: `python -m bench.concurrency --level 10 --base-url http://127.0.0.1:PORT/v1`.
+Run one level by hand: `python -m bench.concurrency --level 25 --base-url http://127.0.0.1:PORT/v1
+[--subject bare] [--vad per-session]` (`python -m bench.llm_server` prints such a URL).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 LEVELS = (1, 5, 10, 25, 50)
+BARE_LEVELS = (25, 50)
 MIN_SAMPLES = 20  # turns per level at least; a single session speaks this many times
 MIN_TURNS = 2  # per session
 PAUSE = (0.2, 1.2)  # seconds a candidate waits before answering, uniformly drawn
@@ -99,15 +106,21 @@ async def _converse(subject: Subject, turns: int, seed: int) -> list[float]:
     return latencies
 
 
-async def _level(n: int, base_url: str, subject: str) -> dict[str, Any]:
+async def level(n: int, base_url: str, kind: str = "sima", turns: int | None = None, *,
+                per_session_vad: bool = False) -> dict[str, Any]:
+    """One level in this process: `n` sessions of `kind` ("sima" or "bare"), `turns` each.
+
+    `per_session_vad` gives every session a VAD object of its own over the one loaded model, instead of sharing the
+    VAD object (see :class:`~bench.subjects.BenchStack`).
+    """
     vad = silero.VAD.load()
     with tempfile.TemporaryDirectory(prefix="sima-bench-") as tmp:
         folder = Path(tmp)
         store = Store(f"sqlite:///{folder / 'sima.db'}")
-        stack = BenchStack(base_url, vad)
+        stack = BenchStack(base_url, vad, per_session_vad=per_session_vad)
         with _Monitor() as monitor:
             started = time.perf_counter()
-            if subject == "bare":
+            if kind == "bare":
                 subjects = list(await asyncio.gather(*(bare_subject(stack) for _ in range(n))))
             else:
                 subjects = list(await asyncio.gather(*(sima_subject(stack, folder, guided=False, store=store)
@@ -117,14 +130,15 @@ async def _level(n: int, base_url: str, subject: str) -> dict[str, Any]:
             rss_up = monitor.rss()
             cpu0, t0 = monitor.proc.cpu_times(), time.perf_counter()
             lags_before = len(monitor.lags)
-            per_session = await asyncio.gather(*(_converse(s, turns_for(n), seed=i) for i, s in enumerate(subjects)))
+            each = turns or turns_for(n)
+            per_session = await asyncio.gather(*(_converse(s, each, seed=i) for i, s in enumerate(subjects)))
             cpu1, wall = monitor.proc.cpu_times(), time.perf_counter() - t0
             lags = monitor.lags[lags_before:]
             for subject in subjects:
                 await subject.close()
         store.close()
     busy = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
-    return {"sessions": n, "latencies": [x for s in per_session for x in s], "rss_up_mb": rss_up / 2**20,
+    return {"sessions": n, "kind": kind, "latencies": [x for s in per_session for x in s], "rss_up_mb": rss_up / 2**20,
             "rss_peak_mb": monitor.peak_rss / 2**20, "startup_s": startup, "cpu_percent": 100 * busy / wall,
             "loop_lag_ms_p95": 1000 * percentile(lags, 95) if lags else 0.0}
 
@@ -134,40 +148,48 @@ def _child(argv: list[str]) -> None:
     parser.add_argument("--level", type=int, required=True)
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--subject", choices=("sima", "bare"), default="sima")
+    parser.add_argument("--vad", choices=("shared", "per-session"), default="shared")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     with quiet_livekit():
-        result = asyncio.run(_level(args.level, args.base_url, args.subject))
+        result = asyncio.run(level(args.level, args.base_url, args.subject,
+                                   per_session_vad=args.vad == "per-session"))
     sys.stdout.write(json.dumps(result) + "\n")
 
 
 # ----- all levels --------------------------------------------------------------------------------------------
 
 
-async def _run_level(n: int, base_url: str) -> dict[str, Any]:
+async def _run_level(n: int, base_url: str, kind: str) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.concurrency", "--level", str(n), "--base-url", base_url,
+        sys.executable, "-m", "bench.concurrency", "--level", str(n), "--base-url", base_url, "--subject", kind,
         stdout=asyncio.subprocess.PIPE)
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), LEVEL_TIMEOUT)
     except TimeoutError:
         proc.kill()
         await proc.wait()
-        raise RuntimeError(f"concurrency level {n} took longer than {LEVEL_TIMEOUT:.0f} s") from None
+        raise RuntimeError(f"concurrency level {n} ({kind}) took longer than {LEVEL_TIMEOUT:.0f} s") from None
     if proc.returncode != 0:
-        raise RuntimeError(f"concurrency level {n} failed (exit {proc.returncode})")
+        raise RuntimeError(f"concurrency level {n} ({kind}) failed (exit {proc.returncode})")
     result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
     return result
 
 
-def summarise(levels: list[dict[str, Any]]) -> dict[str, Any]:
+def _table(levels: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
     for level in levels:
         lat = level["latencies"]
         table[str(level["sessions"])] = {
             "p50_s": round(median(lat), 3), "p95_s": round(percentile(lat, 95), 3), "turns": len(lat),
-            "rss_mb": round(level["rss_peak_mb"], 1), "cpu_percent": round(level["cpu_percent"]),
+            "rss_mb": round(level["rss_up_mb"], 1), "rss_peak_mb": round(level["rss_peak_mb"], 1),
+            "cpu_percent": round(level["cpu_percent"]),
             "loop_lag_ms_p95": round(level["loop_lag_ms_p95"], 1), "startup_s": round(level["startup_s"], 2)}
+    return table
+
+
+def summarise(levels: list[dict[str, Any]], bare: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    table = _table(levels)
     first, last = levels[0], levels[-1]
     reference = table[str(first["sessions"])]["p95_s"]
     within = [lv["sessions"] for lv in levels if table[str(lv["sessions"])]["p95_s"] <= P95_TOLERANCE * reference]
@@ -178,9 +200,11 @@ def summarise(levels: list[dict[str, Any]]) -> dict[str, Any]:
             break
         max_sessions = level["sessions"]
     extra = last["sessions"] - first["sessions"]
-    per_session = (last["rss_peak_mb"] - first["rss_peak_mb"]) / extra if extra else 0.0
+    # with every session up and idle: the peak during turns also holds audio and replies in flight
+    per_session = (last["rss_up_mb"] - first["rss_up_mb"]) / extra if extra else 0.0
     return {
         "concurrency": table,
+        "concurrency_bare": _table(bare or []),
         "concurrency_max_sessions": max_sessions,
         "concurrency_max_sessions_target": TARGET_SESSIONS,
         "concurrency_max_sessions_met": max_sessions >= TARGET_SESSIONS,
@@ -190,21 +214,23 @@ def summarise(levels: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def _measure(levels: tuple[int, ...]) -> dict[str, Any]:
-    results = []
+async def _measure(levels: tuple[int, ...], bare_levels: tuple[int, ...]) -> dict[str, Any]:
+    results: dict[str, list[dict[str, Any]]] = {"sima": [], "bare": []}
     async with llm_server(first_token_delay=LLM_FIRST_TOKEN) as base_url:
-        for n in levels:
-            result = await _run_level(n, base_url)
+        # bare right after SIMA at the same N, so both see the machine in the same state
+        plan = [(n, kind) for n in levels for kind in ("sima", "bare") if kind == "sima" or n in bare_levels]
+        for n, kind in plan:
+            result = await _run_level(n, base_url, kind)
             lat = result["latencies"]
-            log.info("%d sessions: p50 %.3f s, p95 %.3f s over %d turns; RSS %.0f MB; CPU %.0f%%; loop lag p95 %.0f ms",
-                     n, median(lat), percentile(lat, 95), len(lat), result["rss_peak_mb"], result["cpu_percent"],
-                     result["loop_lag_ms_p95"])
-            results.append(result)
-    return summarise(results)
+            log.info("%s, %d sessions: p50 %.3f s, p95 %.3f s over %d turns; RSS %.0f MB (peak %.0f); CPU %.0f%%; "
+                     "loop lag p95 %.0f ms", kind, n, median(lat), percentile(lat, 95), len(lat), result["rss_up_mb"],
+                     result["rss_peak_mb"], result["cpu_percent"], result["loop_lag_ms_p95"])
+            results[kind].append(result)
+    return summarise(results["sima"], results["bare"])
 
 
-def run(levels: tuple[int, ...] = LEVELS) -> dict[str, Any]:
-    return asyncio.run(_measure(levels))
+def run(levels: tuple[int, ...] = LEVELS, bare_levels: tuple[int, ...] = BARE_LEVELS) -> dict[str, Any]:
+    return asyncio.run(_measure(levels, bare_levels))
 
 
 if __name__ == "__main__":

@@ -177,27 +177,28 @@ async def _one(hook: EvaluateFinished, store: Store, judge: TimedJudge, finished
             "before_judge": min(judge.arrivals) - started, "after_judge": started + elapsed - last_answer}
 
 
-async def _measure() -> dict[str, Any]:
+async def measure(runs: int = RUNS, judge_delay: float = JUDGE_DELAY) -> dict[str, Any]:
+    """All figures over `runs` counted evaluations (plus the first, cold one)."""
     with tempfile.TemporaryDirectory(prefix="sima-bench-eval-") as tmp:
         folder = Path(tmp)
-        judge = TimedJudge("", JUDGE_DELAY)
+        judge = TimedJudge("", judge_delay)
         async with ScriptedOpenAI(judge) as server:
             app = load_context(write_config(folder, server.base_url))
             # the first run warms imports and connections and is not counted
-            interviews = [await play_interview(f"bench-eval-{i}", app.banks) for i in range(RUNS + 1)]
+            interviews = [await play_interview(f"bench-eval-{i}", app.banks) for i in range(runs + 1)]
             first = interviews[0].record(app.banks)
             judge.reply = judge_reply(first)
             store = Store(app.config.storage.url)
             hook = EvaluateFinished(app, store, run_now=True)
-            runs = []
+            done = []
             for finished in interviews:
-                runs.append(await _one(hook, store, judge, finished, app.banks))
-                log.info("evaluation: %.3f s in all, judge %.3f s, overhead %.3f s", runs[-1]["total"],
-                         runs[-1]["judge"], runs[-1]["overhead"])
+                done.append(await _one(hook, store, judge, finished, app.banks))
+                log.info("evaluation: %.3f s in all, judge %.3f s, overhead %.3f s", done[-1]["total"],
+                         done[-1]["judge"], done[-1]["overhead"])
             store.close()
-    counted = runs[1:]
+    counted = done[1:]
     overhead = median([r["overhead"] for r in counted])
-    cold = runs[0]["overhead"]
+    cold = done[0]["overhead"]
     return {
         "evaluation_overhead_s": round(overhead, 3),
         # a job process evaluates one interview: its first evaluation imports and connects everything
@@ -216,7 +217,7 @@ async def _measure() -> dict[str, Any]:
 
 def run() -> dict[str, Any]:
     with quiet_livekit():
-        return asyncio.run(_measure())
+        return asyncio.run(measure())
 
 
 if __name__ == "__main__":

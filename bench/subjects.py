@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from livekit.agents import Agent, AgentSession, vad
-from livekit.plugins import openai
+from livekit.agents import Agent, AgentSession
+from livekit.plugins import openai, silero
 
 from bench.audio import BenchMic, BenchSpeaker, utterance
 from bench.doubles import FixedDelaySTT, FixedDelayTTS
@@ -66,16 +66,26 @@ def profile(*, guided: bool) -> ProfileSettings:
 
 @dataclass
 class BenchStack:
-    """Builds identical provider stacks; the VAD (an ONNX model) is shared, as a worker process shares it."""
+    """Builds identical provider stacks around one loaded Silero VAD.
+
+    By default every stack shares the VAD object, as the sessions of a worker process share its prewarmed stack.
+    With `per_session_vad`, each stack gets a VAD object of its own over the same ONNX session: LiveKit emits
+    each VAD stream's metrics on the VAD object, to the listeners of *every* session using it, so a shared
+    object costs O(N²) callbacks per second.
+    """
 
     base_url: str
-    vad: vad.VAD
+    vad: silero.VAD
     answer: Callable[[], str] = lambda: ANSWER
+    per_session_vad: bool = False
 
     def build(self) -> ProviderStack:
+        vad = self.vad
+        if self.per_session_vad:  # the plugin has no public way to share a loaded model between VAD objects
+            vad = silero.VAD(session=self.vad._onnx_session, opts=self.vad._opts)
         return ProviderStack(llm=openai.LLM(base_url=self.base_url, api_key="bench", model=MODEL),
                              stt=FixedDelaySTT(delay=STT_DELAY, transcript=self.answer),
-                             tts=FixedDelayTTS(first_byte=TTS_FIRST_BYTE), vad=self.vad)
+                             tts=FixedDelayTTS(first_byte=TTS_FIRST_BYTE), vad=vad)
 
 
 @dataclass
