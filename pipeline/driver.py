@@ -89,6 +89,7 @@ class InterviewDriver:
         self.guided = guided
         self.verbatim = phrasing == "verbatim"
         self.phrasing = Phrasing(prompts, engine, tools=not guided)
+        self._asked_back: tuple[str, int] | None = None  # the question a candidate's question was last held off for
         engine.subscribe(self._collect)
 
     @staticmethod
@@ -211,10 +212,14 @@ class InterviewDriver:
         """
         moved = [e for e in deferred if isinstance(e, PhaseEntered)]
         answered = moved[0].previous if moved else self.engine.phase  # the phase of the question they answered
-        if not moved and self.engine.current_question is not None:
+        asked = self.engine.asked_in_phase()
+        if not moved and asked:
             if asks_to_repeat(answer):
                 return Step.of(self.phrasing.repeat(), acknowledge=False)
-            if answered not in (Phase.INTRODUCTION, Phase.WRAP_UP) and asks_instead(answer):
+            current = (asked[-1].id, asked[-1].follow_ups_used)
+            if (answered not in (Phase.INTRODUCTION, Phase.WRAP_UP) and asks_instead(answer)
+                    and current != self._asked_back):  # once: asked back again, the interview moves on
+                self._asked_back = current
                 return Step.of(self.phrasing.answer_later(), acknowledge=False)
         step = await self._next_step(answer, answered, list(deferred))
         if answered is Phase.WRAP_UP and asks_question(answer):

@@ -147,3 +147,5 @@ async def test_a_question_instead_of_an_answer_takes_no_step(started) -> None:
     assert not step.acknowledge and engine.asked_in_phase()[-1].follow_ups_used == 0
     step = await driver.answer_received("Sorry, could you repeat that?")
     assert step.words == f"Of course. {question.text}" and len(engine.asked_in_phase()) == 1
+    step = await driver.answer_received("Can you give me more details first?")  # asked back twice: moving on
+    assert engine.asked_in_phase()[-1].follow_ups_used == 1 and step.words == question.follow_ups[0]
