@@ -31,6 +31,7 @@ TEMPLATE = "guided/acknowledge.j2"
 MAX_TOKENS = 24
 MAX_WORDS = 12
 TIMEOUT = 5.0  # seconds; past this the candidate has waited long enough: the words go out without it
+WARM_UP_TIMEOUT = 60.0
 TEMPERATURE = 0.5
 ECHO_WORDS = 4  # this many words in a row shared with the prompt, the answer or the words that follow: an echo
 _ATTEMPT = APIConnectOptions(max_retry=0, timeout=TIMEOUT)
@@ -109,6 +110,16 @@ async def _generate(model: llm.LLM, prompt: str) -> str:
             if _SENTENCE.match(text.strip()):
                 break  # one sentence is all that is used: leaving early frees the model sooner
     return text
+
+
+async def warm_up(model: llm.LLM, prompts: PromptLibrary) -> None:
+    """One acknowledgement request, its answer unused: the first request to a local model pays for loading it
+    (seconds on a busy machine), which would otherwise cost the candidate's first acknowledgement."""
+    prompt = prompts.render(TEMPLATE, answer=untrusted("Hello."), phase="introduction")
+    try:
+        await asyncio.wait_for(_generate(model, prompt), WARM_UP_TIMEOUT)
+    except Exception as exc:  # nothing depends on it
+        log.debug("warm-up request failed: %r", exc)
 
 
 async def acknowledge(model: llm.LLM, prompts: PromptLibrary, answer: str, *, then: str, phase: str,

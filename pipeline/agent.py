@@ -42,7 +42,7 @@ from livekit.agents.voice.generation import update_instructions
 
 from engine.events import Event, InterviewEnded, PhaseEntered
 from engine.phases import Phase
-from pipeline.acknowledge import acknowledge
+from pipeline.acknowledge import acknowledge, warm_up
 from pipeline.driver import EndReason, InterviewDriver, InvalidAnswer, Step, collecting
 from pipeline.phrasing import Line
 
@@ -345,6 +345,22 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
     def __init__(self, driver: InterviewDriver, *, opening: Step):
         super().__init__(driver, opening=opening)
         self._last_ack = ""
+        self._warm_up: asyncio.Task[None] | None = None
+
+    async def on_enter(self) -> None:
+        await super().on_enter()
+        # while the greeting is said: the candidate's first acknowledgement then finds the model loaded
+        self._warm_up = asyncio.create_task(warm_up(self._text_llm(), self.driver.prompts), name="sima-llm-warm-up")
+
+    async def on_exit(self) -> None:
+        if self._warm_up is not None:
+            self._warm_up.cancel()
+        await super().on_exit()
+
+    def _text_llm(self) -> llm.LLM:
+        model = self.session.llm
+        assert isinstance(model, llm.LLM), "verbatim phrasing needs a text LLM"
+        return model
 
     def _announce(self, step: Step, *, allow_interruptions: bool) -> SpeechHandle:
         return self.session.say(step.words, allow_interruptions=allow_interruptions)
@@ -359,7 +375,7 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         answer, step = turn
         ack = ""
         if step.acknowledge:
-            ack = await acknowledge(self.session.llm, self.driver.prompts, answer, then=step.words,
+            ack = await acknowledge(self._text_llm(), self.driver.prompts, answer, then=step.words,
                                     phase=phase.value, previous=self._last_ack)
             self._last_ack = ack or self._last_ack
         # one piece of text: the transcript LiveKit records is exactly what the TTS says

@@ -93,3 +93,9 @@ def test_candidate_questions_and_requests_to_repeat() -> None:
     assert asks_to_repeat("Sorry, could you repeat the question?") and asks_to_repeat("Pardon?")
     assert asks_to_repeat("I didn't catch that, say it again please")
     assert not asks_to_repeat("We repeat the load test every night, so a regression shows up the next morning.")
+
+
+async def test_warming_up_asks_once_and_never_fails(templates) -> None:
+    async with ScriptedOpenAI(lambda body: Reply(status=500)) as server:
+        await acknowledge.warm_up(scripted_llm(server.base_url), templates)
+    assert len(server.requests) == 1 and server.requests[0]["max_tokens"] == MAX_TOKENS
