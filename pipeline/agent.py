@@ -52,7 +52,7 @@ _FREE_AGENT_STATES = ("listening", "idle")
 
 
 class InterviewerBase(Agent):
-    """What both interviewers share; `opening` is what to say first (the greeting, or a welcome back)."""
+    """What the interviewers share; `opening` is what to say first (the greeting, or a welcome back)."""
 
     def __init__(self, driver: InterviewDriver, *, opening: Step):
         self.driver = driver
