@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements-models.txt scripts/bootstrap.sh
 	@touch $@
 
 # One spoken interview on the local stack: a simulated candidate answers through Piper → VAD → Whisper; the
-# interview clock runs 4× faster than the (real-time) audio so the six phases pass in a few minutes.
+# interview clock runs 3× faster than the (real-time) audio so the six phases pass in a few minutes.
 demo: $(STAMP)
 	$(BIN)/sima simulate --persona priya-backend-strong --time-scale 3
 
