@@ -71,8 +71,11 @@ class CandidateMic(io.AudioInput):
         self._closed = False
 
     async def speak(self, samples: np.ndarray) -> None:
-        """Say `samples` (mono int16 at this mic's rate); returns once the last frame has been delivered."""
+        """Say `samples` (mono int16 at this mic's rate); returns once the last frame has been delivered, or at
+        once if the mic is closed."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._closed:
+            return
         self._queue.put_nowait((samples, done))
         await done
 
@@ -102,8 +105,19 @@ class CandidateMic(io.AudioInput):
         return rtc.AudioFrame(data=chunk.tobytes(), sample_rate=self.sample_rate, num_channels=1,
                               samples_per_channel=len(chunk))
 
-    def on_detached(self) -> None:
+    def close(self) -> None:
+        """Nobody listens any more: stop, and release whoever waits for their speech to be heard."""
         self._closed = True
+        pending = [self._current] if self._current else []
+        while not self._queue.empty():
+            pending.append(self._queue.get_nowait())
+        for _, done in pending:
+            if not done.done():
+                done.set_result(None)
+        self._current = None
+
+    def on_detached(self) -> None:
+        self.close()
 
 
 class RealtimeSpeaker(io.AudioOutput):

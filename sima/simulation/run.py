@@ -235,7 +235,11 @@ async def _spoken(app: AppContext, runtime: WorkerRuntime, persona: Persona, sho
 
     interview.session.on("conversation_item_added", on_item)
     interview.session.on("agent_state_changed", on_state)
-    interview.session.on("close", lambda _: closed.set())
+    def on_close(_: object) -> None:
+        closed.set()
+        mic.close()  # the session reads the mic no more: a reply being spoken must not wait forever
+
+    interview.session.on("close", on_close)
     await interview.start()
     try:
         while not closed.is_set():
@@ -246,6 +250,8 @@ async def _spoken(app: AppContext, runtime: WorkerRuntime, persona: Persona, sho
             if not said:
                 continue  # listening again without having said anything new: the floor is not ours yet
             reply = await replier.reply(said)
+            if closed.is_set():
+                break  # the goodbye was said while the persona was thinking
             show("candidate", reply)
             frames = [to_mono_int16(ev.frame, voice.sample_rate) async for ev in voice.synthesize(reply)]
             floor.clear()

@@ -50,3 +50,19 @@ async def test_scripted_lines_come_first_then_the_llm_within_budget(prompts):
     [request] = server.requests  # the scripted line made no LLM call
     assert request["messages"][0]["role"] == "system" and "Sam Okafor" in request["messages"][0]["content"]
     assert request["messages"][-1] == {"role": "user", "content": "What is overfitting?"}
+
+
+async def test_closing_the_mic_releases_a_speaker_waiting_to_be_heard():
+    import asyncio
+
+    import numpy as np
+
+    from sima.simulation.audio import CandidateMic, Tape
+
+    mic = CandidateMic(16000, Tape(16000))
+    speaking = asyncio.create_task(mic.speak(np.ones(16000 * 30, dtype=np.int16)))
+    await mic.__anext__()  # the session takes one frame of thirty seconds' speech, then stops reading
+    assert not speaking.done()
+    mic.close()
+    await asyncio.wait_for(speaking, 1)
+    await asyncio.wait_for(mic.speak(np.ones(10, dtype=np.int16)), 1)  # a closed mic hears nothing, at once
