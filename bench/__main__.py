@@ -1,4 +1,9 @@
-"""`python -m bench [NAME...]`: run the benchmarks, print a table, write bench/results.json."""
+"""`python -m bench [NAME...]`: run the benchmarks, print a table, write bench/results.json.
+
+Each benchmark runs in a child process of its own, with a time limit: one that hangs or crashes is reported as
+failed (and its processes stopped) while the others still run and their figures are still written, and none
+inherits another's threads, memory or loaded models.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ import json
 import logging
 import os
 import platform
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +26,8 @@ from rich.table import Table
 # in this order: the cheap ones first; local_v2v loads the real local models
 BENCHMARKS = ["engine_turn", "pipeline_overhead", "concurrency", "evaluation_overhead", "local_v2v"]
 RESULTS = Path(__file__).resolve().parent / "results.json"
+TIME_LIMIT = 600.0  # seconds per benchmark
+TIME_LIMITS = {"local_v2v": 900.0}  # two spoken interviews with the real local models at most
 log = logging.getLogger("bench")
 
 
@@ -33,7 +43,50 @@ def _cell(key: str, value: Any) -> str:
     return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
 
 
+def run_one(name: str, out: Path) -> None:
+    """In the child: run one benchmark, write its figures as JSON to `out`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    figures = importlib.import_module(f"bench.{name}").run()
+    out.write_text(json.dumps(figures))
+
+
+def run_isolated(name: str) -> dict[str, Any]:
+    """Run one benchmark in a child process (its own process group) within its time limit; its figures."""
+    limit = TIME_LIMITS.get(name, TIME_LIMIT)
+    with tempfile.TemporaryDirectory(prefix="sima-bench-") as tmp:
+        out = Path(tmp) / "figures.json"
+        proc = subprocess.Popen([sys.executable, "-m", "bench", "--one", name, str(out)], start_new_session=True)
+        try:
+            code = proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            _stop_group(proc)
+            raise RuntimeError(f"{name} took longer than {limit:.0f} s; stopped") from None
+        except BaseException:  # Ctrl-C: take the child's helpers (model servers) down too
+            _stop_group(proc)
+            raise
+        if code != 0 or not out.exists():
+            raise RuntimeError(f"{name} failed (exit code {code})")
+        figures: dict[str, Any] = json.loads(out.read_text())
+        return figures
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def main(names: list[str]) -> int:
+    if names[:1] == ["--one"]:
+        run_one(names[1], Path(names[2]))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     console = Console(soft_wrap=True)
     results: dict[str, Any] = {"machine": machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -42,9 +95,9 @@ def main(names: list[str]) -> int:
         console.print(f"[bold]▶ {name}[/bold]")
         t0 = time.perf_counter()
         try:
-            figures = importlib.import_module(f"bench.{name}").run()
-        except Exception:
-            log.exception("benchmark %s failed", name)
+            figures = run_isolated(name)
+        except Exception as exc:
+            log.error("benchmark %s failed: %s", name, exc)
             failed.append(name)
             continue
         results.update(figures)
@@ -56,6 +109,9 @@ def main(names: list[str]) -> int:
         if key not in ("machine", "when"):
             table.add_row(key, _cell(key, value))
     console.print(table)
+    if failed:
+        results["failed"] = failed
+        console.print(f"[red]failed: {', '.join(failed)}[/red]")
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     console.print(f"wrote {RESULTS}")
     return 1 if failed else 0

@@ -112,9 +112,9 @@ class Subject:
         return await self.restart()
 
     async def wait_idle(self, timeout: float = TURN_TIMEOUT) -> None:
-        """Until the agent has finished speaking and listens again."""
+        """Until the agent has finished speaking and listens again (a silent candidate may be "away" by now)."""
         async with asyncio.timeout(timeout):
-            while not (self.session.agent_state == "listening" and self.session.user_state == "listening"):
+            while not (self.session.agent_state == "listening" and self.session.user_state != "speaking"):
                 await asyncio.sleep(POLL)
 
     async def voice_turn(self) -> float:

@@ -89,3 +89,10 @@ async def test_evaluation_overhead_on_one_run() -> None:
     assert figures["evaluation_judge_s_p50"] == pytest.approx(0.05, abs=0.01)
     assert figures["evaluation_overhead_s"] > 0 and isinstance(figures["evaluation_overhead_s_met"], bool)
     assert 20 <= figures["evaluation_interview"]["minutes"] <= 25
+
+
+def test_a_benchmark_runs_in_a_child_process_and_returns_its_figures() -> None:
+    from bench.__main__ import run_isolated
+
+    figures = run_isolated("engine_turn")
+    assert figures["engine_turn_samples"] > 0 and figures["engine_turn_us_p99"] >= figures["engine_turn_us_p50"]
