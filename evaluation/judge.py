@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -36,6 +37,18 @@ UpTo3 = Annotated[list[X], BeforeValidator(lambda v: v[:MAX_ITEMS] if isinstance
                   Field(json_schema_extra={"maxItems": MAX_ITEMS})]
 
 
+def at_most(chars: int) -> Any:
+    """`Annotated[str, at_most(n)]`: a string whose schema says `maxLength: n`. A grammar-constrained local model
+    must close the string there, so a small model caught repeating a phrase ends the string instead of filling
+    max_output_tokens (seen with the 0.5B judge). The limits sit well above a good answer, and a longer reply is not
+    rejected; OpenAI's strict mode does not take `maxLength`, so :func:`response_format` leaves it out there.
+
+    >>> JudgeOutput.model_json_schema()["properties"]["summary"]["maxLength"]
+    600
+    """
+    return Field(json_schema_extra={"maxLength": chars})
+
+
 @dataclass(frozen=True)
 class JudgeEndpoint:
     """Where the judge runs. `schema_style` is how the server takes a JSON schema: OpenAI's `json_schema`
@@ -55,18 +68,18 @@ class _JudgeModel(BaseModel):
 
 class Quote(_JudgeModel):
     turn: int = Field(description="the [T<n>] number of the candidate turn quoted")
-    quote: str = Field(description="the candidate's exact words, copied verbatim")
+    quote: Annotated[str, at_most(240)] = Field(description="the candidate's exact words, copied verbatim")
 
 
 class DimensionJudgement(_JudgeModel):
     # Rationale and evidence come before the score so a model writing left to right reasons before it scores.
-    rationale: str
+    rationale: Annotated[str, at_most(400)]
     evidence: UpTo3[Quote]
     score: Score
 
 
 class RedFlag(_JudgeModel):
-    description: str
+    description: Annotated[str, at_most(240)]
     evidence: UpTo3[Quote]
 
 
@@ -76,20 +89,27 @@ class JudgeOutput(_JudgeModel):
     communication: DimensionJudgement
     experience: DimensionJudgement
     culture_fit: DimensionJudgement
-    strengths: UpTo3[str]
-    weaknesses: UpTo3[str]
+    strengths: UpTo3[Annotated[str, at_most(120)]]
+    weaknesses: UpTo3[Annotated[str, at_most(120)]]
     red_flags: UpTo3[RedFlag]
-    summary: str
+    summary: Annotated[str, at_most(600)]
 
     def dimension(self, d: Dimension) -> DimensionJudgement:
         judgement: DimensionJudgement = getattr(self, d.value)
         return judgement
 
 
+def _without(node: Any, keyword: str) -> Any:
+    if isinstance(node, dict):
+        return {k: _without(v, keyword) for k, v in node.items() if k != keyword}
+    return [_without(v, keyword) for v in node] if isinstance(node, list) else node
+
+
 def response_format(style: SchemaStyle) -> dict[str, Any]:
     schema = JudgeOutput.model_json_schema()
     if style == "json_object":
         return {"type": "json_object", "schema": schema}
+    schema = _without(schema, "maxLength")
     return {"type": "json_schema", "json_schema": {"name": "interview_evaluation", "schema": schema, "strict": True}}
 
 
@@ -157,8 +177,13 @@ class Judge:
     async def sample(self, messages: list[dict[str, str]]) -> JudgeOutput:
         last = ""
         for attempt in range(1, self.settings.max_attempts + 1):
+            # a local judge takes a minute or two: say it is working, and how long it took
+            log.info("judge (%s): scoring, attempt %d/%d", self.endpoint.model, attempt, self.settings.max_attempts)
+            started = time.monotonic()
             try:
-                return await self.once(messages)
+                output = await self.once(messages)
+                log.info("judge (%s): scored in %.0f s", self.endpoint.model, time.monotonic() - started)
+                return output
             except (openai.APIError, MalformedReply) as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 log.warning("judge attempt %d/%d failed: %s", attempt, self.settings.max_attempts, last)

@@ -66,6 +66,28 @@ def test_schema_meets_openai_strict_mode() -> None:
     assert dimension["evidence"]["maxItems"] == 3
 
 
+def _strings(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = [node] if node.get("type") == "string" else []
+        return found + [o for v in node.values() for o in _strings(v)]
+    return [o for v in node for o in _strings(v)] if isinstance(node, list) else []
+
+
+def test_every_string_is_bounded_for_a_grammar_but_not_in_openai_strict_mode() -> None:
+    """A looping local model must be made to close each string; OpenAI's strict mode rejects `maxLength`."""
+    local = _strings(response_format("json_object")["schema"])
+    assert len(local) == 6  # quote, rationale, red flag, strength, weakness, summary
+    assert all(0 < s["maxLength"] <= 600 for s in local)
+    strict = _strings(response_format("json_schema")["json_schema"]["schema"])
+    assert len(strict) == 6 and not any("maxLength" in s for s in strict)
+
+
+def test_long_strings_are_accepted() -> None:
+    data = json.loads(judge_json(7))
+    data["summary"] = "word " * 500
+    assert len(JudgeOutput.model_validate(data).summary) == 2500
+
+
 def test_long_lists_are_cut_not_rejected() -> None:
     data = json.loads(judge_json(7))
     data["strengths"] = ["a", "b", "c", "d"]
