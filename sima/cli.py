@@ -38,6 +38,8 @@ def _root(
         handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=True)],
     )
     logging.getLogger("transitions").setLevel(logging.WARNING)  # it logs every state callback at INFO
+    if not verbose:  # a line per LLM call would bury the interview's own progress
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     ctx.obj = config
 
 

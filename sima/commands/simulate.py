@@ -54,8 +54,11 @@ def simulate(
     out.print(f"{len(record.turns)} turns, {record.duration_seconds / 60:.1f} interview minutes in "
               f"{result.wall_seconds / 60:.1f} real minutes ({record.end_reason}); phases: {phases}", highlight=False)
     if result.latency:
-        table = Table(title="per-turn latency (s)")
-        for col in ("turn", "phase", "end of utterance", "STT", "LLM first token", "TTS first byte", "end-to-end"):
+        # LiveKit times end of turn and STT both from the end of speech, so with a batch STT (Whisper) the turn
+        # ends when its transcript arrives and the two columns agree
+        table = Table(title="per-turn latency (s), from the end of the candidate's speech",
+                      caption="end of turn and STT include the VAD's silence wait; LLM and TTS are from their request")
+        for col in ("turn", "phase", "end of turn", "STT", "LLM first token", "TTS first byte", "end-to-end"):
             table.add_column(col, justify="right")
         for r in result.latency:
             table.add_row(str(r.turn), r.phase or "", _fmt(r.eou_s), _fmt(r.stt_s), _fmt(r.llm_ttft_s),

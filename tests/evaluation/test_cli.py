@@ -110,14 +110,14 @@ def test_remote_endpoints() -> None:
 
 @pytest.mark.local_models
 async def test_evaluate_with_the_real_local_profile(history: Path, tmp_path: Path) -> None:
-    """The embedded default: llama.cpp with the 0.5B model as the judge, started and stopped by `sima evaluate`."""
+    """The embedded default: llama.cpp with the 1.5B model as the judge, started and stopped by `sima evaluate`."""
     config = write_config(tmp_path, judge_url=None, store_url=f"sqlite:///{tmp_path / 'sima.db'}")
     out = tmp_path / "out"
     code, output = await run_sima(config, "evaluate", str(history), "--out", str(out), timeout=900)
     assert code == 0, output
     [json_path], [html_path] = list(out.glob("*.json")), list(out.glob("*.html"))
     data = json.loads(json_path.read_text())
-    assert data["metadata"]["judge_model"] == "qwen2.5-coder-0.5b"
+    assert data["metadata"]["judge_model"] == "qwen2.5-coder-1.5b"
     assert data["recommendation"]["decision"] in {"Strong Hire", "Hire", "Maybe", "No Hire"}
     assert 1 <= data["ratings"]["overall_score"] <= 10
     assert "<svg" in html_path.read_text() and "llama server" in output
