@@ -1,4 +1,5 @@
-"""`python -m bench [NAME...]`: run the benchmarks, print a table, write bench/results.json.
+"""`python -m bench [NAME...]`: run the benchmarks (all, or those named), print a table, write bench/results.json
+(naming some keeps the other benchmarks' figures already in the file).
 
 Each benchmark runs in a child process of its own, with a time limit: one that hangs or crashes is reported as
 failed (and its processes stopped) while the others still run and their figures are still written, and none
@@ -89,7 +90,11 @@ def main(names: list[str]) -> int:
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     console = Console(soft_wrap=True)
-    results: dict[str, Any] = {"machine": machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    results: dict[str, Any] = {}
+    if names and RESULTS.exists():  # rerunning some benchmarks keeps the others' figures
+        results = json.loads(RESULTS.read_text())
+        results.pop("failed", None)
+    results |= {"machine": machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     failed = []
     for name in names or BENCHMARKS:
         console.print(f"[bold]▶ {name}[/bold]")

@@ -1,12 +1,14 @@
 """Interviews per worker process: N concurrent voice sessions in one process, their turn latency and memory.
 
 For each N in :data:`LEVELS`, a fresh Python process (so memory and leftover tasks of one level never reach the
-next) starts N real SIMA interview sessions (tool-driven mode, one SQLite store and journal, and one provider stack
-whose Silero VAD they share, as a worker process's prewarmed stack is shared by its jobs), each with a
-realtime-paced microphone, and every session speaks its turns at random moments, so turns overlap as they would
-with N candidates. Measured per turn: end of speech → first agent audio; per level: the process's RSS once every
-session is up (and its peak during the turns), its CPU use and the event loop's lag. The scripted LLM (first token
-300 ms) runs in a process of its own; STT (150 ms) and TTS (100 ms first byte) are in-process doubles.
+next) starts N real SIMA interview sessions: tool-driven mode, one SQLite store and journal, one provider stack
+shared as a worker process's prewarmed stack is by its jobs, and a VAD object per session over the one loaded
+Silero model, as the worker gives each job. Each session has a realtime-paced microphone and speaks its turns at
+random moments, so turns overlap as they would with N candidates (each level's turns start at random over 20 s:
+~2.5 turns a second at N = 50, several times the rate of real answers, which last tens of seconds). Measured per
+turn: end of speech → first agent audio; per level: the process's RSS once every session is up (and its peak
+during the turns), its CPU use and the event loop's lag. The scripted LLM (first token 300 ms) runs in a process
+of its own; STT (150 ms) and TTS (100 ms first byte) are in-process doubles.
 
 The same levels in :data:`BARE_LEVELS` are run with bare LiveKit agents (`concurrency_bare`), so what the framework
 itself costs per session on this machine is visible beside SIMA's figures.
@@ -20,7 +22,7 @@ production a session also costs that process's baseline, `concurrency["1"].rss_m
 as they are with `job_executor_type=JobExecutorType.THREAD`.
 
 Run one level by hand: `python -m bench.concurrency --level 25 --base-url http://127.0.0.1:PORT/v1
-[--subject bare] [--vad per-session]` (`python -m bench.llm_server` prints such a URL).
+[--subject bare] [--vad shared]` (`python -m bench.llm_server` prints such a URL).
 """
 
 from __future__ import annotations
@@ -50,9 +52,9 @@ log = logging.getLogger(__name__)
 
 LEVELS = (1, 5, 10, 25, 50)
 BARE_LEVELS = (25, 50)
-MIN_SAMPLES = 20  # turns per level at least; a single session speaks this many times
-MIN_TURNS = 2  # per session
-PAUSE = (0.2, 1.2)  # seconds a candidate waits before answering, uniformly drawn
+MIN_SAMPLES = 40  # turns per level at least; a single session speaks this many times, one after the other
+WINDOW = 20.0  # seconds over which each level's turns start, at random: sessions speak at different moments
+PAUSE = 0.2  # seconds at least between a reply and the same candidate's next words
 P95_TOLERANCE = 1.1
 TARGET_SESSIONS = 25
 TARGET_RSS_PER_SESSION_MB = 20.0
@@ -61,7 +63,7 @@ LAG_TICK = 0.05
 
 
 def turns_for(n: int) -> int:
-    return max(MIN_TURNS, -(-MIN_SAMPLES // n))
+    return -(-MIN_SAMPLES // n)
 
 
 # ----- one level, in its own process -------------------------------------------------------------------------
@@ -97,27 +99,28 @@ class _Monitor:
             self._task.cancel()
 
 
-async def _converse(subject: Subject, turns: int, seed: int) -> list[float]:
+async def _converse(subject: Subject, turns: int, seed: int, window: float) -> list[float]:
+    """`turns` turns starting at random moments of `window` seconds (later, if the previous one is not over)."""
     rng = random.Random(seed)
+    started = time.perf_counter()
     latencies = []
-    for _ in range(turns):
-        await asyncio.sleep(rng.uniform(*PAUSE))
+    for offset in sorted(rng.uniform(0, window) for _ in range(turns)):
+        await asyncio.sleep(max(PAUSE, started + offset - time.perf_counter()))
         latencies.append(await subject.voice_turn())
     return latencies
 
 
-async def level(n: int, base_url: str, kind: str = "sima", turns: int | None = None, *,
-                per_session_vad: bool = False) -> dict[str, Any]:
+async def level(n: int, base_url: str, kind: str = "sima", turns: int | None = None, *, window: float = WINDOW,
+                shared_vad: bool = False) -> dict[str, Any]:
     """One level in this process: `n` sessions of `kind` ("sima" or "bare"), `turns` each.
 
-    `per_session_vad` gives every session a VAD object of its own over the one loaded model, instead of sharing the
-    VAD object (see :class:`~bench.subjects.BenchStack`).
+    `shared_vad` makes every session use one VAD object instead of one each (see :class:`~bench.subjects.BenchStack`).
     """
     vad = silero.VAD.load()
     with tempfile.TemporaryDirectory(prefix="sima-bench-") as tmp:
         folder = Path(tmp)
         store = Store(f"sqlite:///{folder / 'sima.db'}")
-        stack = BenchStack(base_url, vad, per_session_vad=per_session_vad)
+        stack = BenchStack(base_url, vad, shared_vad=shared_vad)
         with _Monitor() as monitor:
             started = time.perf_counter()
             if kind == "bare":
@@ -131,7 +134,8 @@ async def level(n: int, base_url: str, kind: str = "sima", turns: int | None = N
             cpu0, t0 = monitor.proc.cpu_times(), time.perf_counter()
             lags_before = len(monitor.lags)
             each = turns or turns_for(n)
-            per_session = await asyncio.gather(*(_converse(s, each, seed=i) for i, s in enumerate(subjects)))
+            per_session = await asyncio.gather(*(_converse(s, each, seed=i, window=window)
+                                                 for i, s in enumerate(subjects)))
             cpu1, wall = monitor.proc.cpu_times(), time.perf_counter() - t0
             lags = monitor.lags[lags_before:]
             for subject in subjects:
@@ -148,12 +152,12 @@ def _child(argv: list[str]) -> None:
     parser.add_argument("--level", type=int, required=True)
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--subject", choices=("sima", "bare"), default="sima")
-    parser.add_argument("--vad", choices=("shared", "per-session"), default="shared")
+    parser.add_argument("--vad", choices=("shared", "per-session"), default="per-session")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     with quiet_livekit():
         result = asyncio.run(level(args.level, args.base_url, args.subject,
-                                   per_session_vad=args.vad == "per-session"))
+                                   shared_vad=args.vad == "shared"))
     sys.stdout.write(json.dumps(result) + "\n")
 
 

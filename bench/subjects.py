@@ -68,24 +68,21 @@ def profile(*, guided: bool) -> ProfileSettings:
 class BenchStack:
     """Builds identical provider stacks around one loaded Silero VAD.
 
-    By default every stack shares the VAD object, as the sessions of a worker process share its prewarmed stack.
-    With `per_session_vad`, each stack gets a VAD object of its own over the same ONNX session: LiveKit emits
-    each VAD stream's metrics on the VAD object, to the listeners of *every* session using it, so a shared
-    object costs O(N²) callbacks per second.
+    Each stack gets a VAD object of its own over the loaded model, as SIMA's worker gives each job
+    (:meth:`~pipeline.providers.ProviderStack.for_session`); with `shared_vad`, every stack uses the one VAD
+    object, as jobs sharing a process's prewarmed stack naively would (O(N²) metrics callbacks).
     """
 
     base_url: str
     vad: silero.VAD
     answer: Callable[[], str] = lambda: ANSWER
-    per_session_vad: bool = False
+    shared_vad: bool = False
 
     def build(self) -> ProviderStack:
-        vad = self.vad
-        if self.per_session_vad:  # the plugin has no public way to share a loaded model between VAD objects
-            vad = silero.VAD(session=self.vad._onnx_session, opts=self.vad._opts)
-        return ProviderStack(llm=openai.LLM(base_url=self.base_url, api_key="bench", model=MODEL),
-                             stt=FixedDelaySTT(delay=STT_DELAY, transcript=self.answer),
-                             tts=FixedDelayTTS(first_byte=TTS_FIRST_BYTE), vad=vad)
+        stack = ProviderStack(llm=openai.LLM(base_url=self.base_url, api_key="bench", model=MODEL),
+                              stt=FixedDelaySTT(delay=STT_DELAY, transcript=self.answer),
+                              tts=FixedDelayTTS(first_byte=TTS_FIRST_BYTE), vad=self.vad)
+        return stack if self.shared_vad else stack.for_session()
 
 
 @dataclass

@@ -109,8 +109,10 @@ def prewarm(loader: RuntimeLoader, proc: JobProcess) -> None:
 async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
     """One job: one interview in the job's room, ended when the candidate leaves or the agent says goodbye."""
     runtime: WorkerRuntime = ctx.proc.userdata.get("runtime") or loader()
-    stack: ProviderStack = ctx.proc.userdata.get("stack") or build_stack(
-        runtime.setup.profile, runtime.build_ctx, runtime.setting_prefix)
+    prewarmed: ProviderStack | None = ctx.proc.userdata.get("stack")
+    # jobs sharing a process (a thread executor) each get their own VAD object: see ProviderStack.for_session
+    stack = prewarmed.for_session() if prewarmed else build_stack(runtime.setup.profile, runtime.build_ctx,
+                                                                  runtime.setting_prefix)
     metadata = [ctx.job.metadata]
     room: rtc.Room | NotGiven = NOT_GIVEN
     room_options: room_io.RoomOptions | NotGiven = NOT_GIVEN

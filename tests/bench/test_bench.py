@@ -65,8 +65,8 @@ async def test_pipeline_overhead_on_one_turn_each() -> None:
 
 async def test_a_concurrency_level_in_process() -> None:
     async with llm_server(first_token_delay=0.01) as base_url:
-        sima, bare = await asyncio.gather(concurrency.level(2, base_url, "sima", turns=1),
-                                          concurrency.level(2, base_url, "bare", turns=1))
+        sima, bare = await asyncio.gather(concurrency.level(2, base_url, "sima", turns=1, window=0.5),
+                                          concurrency.level(2, base_url, "bare", turns=1, window=0.5))
     for result in (sima, bare):
         assert len(result["latencies"]) == 2 and result["rss_peak_mb"] > 0
 

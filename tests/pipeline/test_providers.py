@@ -12,7 +12,7 @@ import pytest
 import yaml
 from livekit.plugins import deepgram, openai, silero
 
-from pipeline.providers import build_stack, check_profile
+from pipeline.providers import ProviderStack, build_stack, check_profile
 from pipeline.registry import BuildContext, ProviderError
 from pipeline.settings import ProfileSettings
 from sima.config import load_config
@@ -102,3 +102,14 @@ def test_text_sessions_build_the_llm_only(tmp_path: Path) -> None:
                                               "tts": {"provider": "deepgram"}})
     stack = build_stack(profile, BuildContext(env={"OPENAI_API_KEY": "k"}), "profiles.x", audio=False)
     assert stack.stt is None and stack.tts is None and stack.vad is None and isinstance(stack.llm, openai.LLM)
+
+
+def test_each_session_gets_its_own_vad_object_over_the_loaded_model() -> None:
+    """Sessions sharing a VAD object get each other's metrics events (O(N²)); the model itself is shared."""
+    stack = ProviderStack(llm=openai.LLM(api_key="k", base_url="http://127.0.0.1:9/v1"), vad=silero.VAD.load())
+    one, two = stack.for_session(), stack.for_session()
+    assert isinstance(one.vad, silero.VAD) and isinstance(two.vad, silero.VAD)
+    assert len({id(stack.vad), id(one.vad), id(two.vad)}) == 3 and one.llm is stack.llm
+    assert one.vad._onnx_session is stack.vad._onnx_session
+    text_only = ProviderStack(llm=stack.llm)
+    assert text_only.for_session() is text_only
