@@ -39,7 +39,8 @@ def _root(
     )
     logging.getLogger("transitions").setLevel(logging.WARNING)  # it logs every state callback at INFO
     if not verbose:  # a line per LLM call would bury the interview's own progress
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        for name in ("httpx", "httpx2"):  # the OpenAI SDK's client, and LiveKit's
+            logging.getLogger(name).setLevel(logging.WARNING)
     ctx.obj = config
 
 
