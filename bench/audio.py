@@ -26,7 +26,7 @@ import numpy as np
 from livekit import rtc
 from livekit.agents.voice import io
 
-from pipeline.audio_io import read_wav
+from pipeline.audio_io import InstantPlayback, read_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 # "My name is Ada," (Piper speech, see tests/pipeline/data/README.md): the first 1.1 s of the answer
@@ -91,39 +91,18 @@ class BenchMic(io.AudioInput):
         return rtc.AudioFrame(data=data, sample_rate=MIC_RATE, num_channels=1, samples_per_channel=_PER_FRAME)
 
 
-class BenchSpeaker(io.AudioOutput):
+class BenchSpeaker(InstantPlayback):
     """Counts agent audio; :meth:`arm` returns a future of the next first frame's `time.perf_counter()`."""
 
     def __init__(self, sample_rate: int = 24_000):
-        super().__init__(label="BenchSpeaker", capabilities=io.AudioOutputCapabilities(pause=False),
-                         sample_rate=sample_rate)
-        self._segment_samples = 0
+        super().__init__("BenchSpeaker", sample_rate=sample_rate)
         self._first: asyncio.Future[float] | None = None
-        self.segments = 0
 
     def arm(self) -> asyncio.Future[float]:
         self._first = asyncio.get_running_loop().create_future()
         return self._first
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
-        await super().capture_frame(frame)
         if self._first is not None and not self._first.done():
             self._first.set_result(time.perf_counter())
-        if self._segment_samples == 0:
-            self.on_playback_started(created_at=time.time())
-        self._segment_samples += frame.samples_per_channel
-
-    def flush(self) -> None:
-        super().flush()
-        self._end_segment(interrupted=False)
-
-    def clear_buffer(self) -> None:
-        self._end_segment(interrupted=True)
-
-    def _end_segment(self, *, interrupted: bool) -> None:
-        if self._segment_samples == 0:
-            return
-        played = self._segment_samples / (self.sample_rate or 24_000)
-        self._segment_samples = 0
-        self.segments += 0 if interrupted else 1
-        self.on_playback_finished(playback_position=played, interrupted=interrupted)
+        await super().capture_frame(frame)

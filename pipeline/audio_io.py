@@ -98,33 +98,21 @@ class WavFileInput(io.AudioInput):
         self.close()
 
 
-class WavFileOutput(io.AudioOutput):
-    """A speaker that records everything the agent says into one WAV file, rewritten after every segment.
+class InstantPlayback(io.AudioOutput):
+    """A speaker with no device: a segment starts playing with its first frame and counts as played in full as
+    soon as it is flushed (or as interrupted when cleared). Subclasses see each frame in :meth:`capture_frame`
+    and each finished segment in :meth:`segment_ended`."""
 
-    Playback is instantaneous: each segment counts as played in full as soon as it is flushed.
-    """
-
-    def __init__(self, path: Path, *, sample_rate: int = 24000):
-        super().__init__(label=f"WavFile({path.name})", capabilities=io.AudioOutputCapabilities(pause=False),
-                         sample_rate=sample_rate)
-        self.path = path
-        self._chunks: list[np.ndarray] = []
+    def __init__(self, label: str, *, sample_rate: int):
+        super().__init__(label=label, capabilities=io.AudioOutputCapabilities(pause=False), sample_rate=sample_rate)
         self._segment_samples = 0
         self.segments = 0  # segments played in full
-
-    @property
-    def duration(self) -> float:
-        return sum(len(c) for c in self._chunks) / (self.sample_rate or 1)
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
         await super().capture_frame(frame)
         if self._segment_samples == 0:
             self.on_playback_started(created_at=time.time())
-        samples = np.frombuffer(frame.data, dtype=np.int16)
-        if frame.num_channels > 1:
-            samples = samples.reshape(-1, frame.num_channels).mean(axis=1).astype(np.int16)
-        self._chunks.append(samples)
-        self._segment_samples += len(samples)
+        self._segment_samples += frame.samples_per_channel
 
     def flush(self) -> None:
         super().flush()
@@ -133,11 +121,37 @@ class WavFileOutput(io.AudioOutput):
     def clear_buffer(self) -> None:
         self._end_segment(interrupted=True)
 
+    def segment_ended(self, *, interrupted: bool) -> None:
+        """Called before LiveKit hears that the segment is over."""
+
     def _end_segment(self, *, interrupted: bool) -> None:
         if self._segment_samples == 0:
             return
         played = self._segment_samples / (self.sample_rate or 1)
         self._segment_samples = 0
         self.segments += 0 if interrupted else 1
-        write_wav(self.path, np.concatenate(self._chunks), self.sample_rate or 24000)
+        self.segment_ended(interrupted=interrupted)
         self.on_playback_finished(playback_position=played, interrupted=interrupted)
+
+
+class WavFileOutput(InstantPlayback):
+    """A speaker that records everything the agent says into one WAV file, rewritten after every segment."""
+
+    def __init__(self, path: Path, *, sample_rate: int = 24000):
+        super().__init__(f"WavFile({path.name})", sample_rate=sample_rate)
+        self.path = path
+        self._chunks: list[np.ndarray] = []
+
+    @property
+    def duration(self) -> float:
+        return sum(len(c) for c in self._chunks) / (self.sample_rate or 1)
+
+    async def capture_frame(self, frame: rtc.AudioFrame) -> None:
+        await super().capture_frame(frame)
+        samples = np.frombuffer(frame.data, dtype=np.int16)
+        if frame.num_channels > 1:
+            samples = samples.reshape(-1, frame.num_channels).mean(axis=1).astype(np.int16)
+        self._chunks.append(samples)
+
+    def segment_ended(self, *, interrupted: bool) -> None:
+        write_wav(self.path, np.concatenate(self._chunks), self.sample_rate or 24000)
