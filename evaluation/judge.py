@@ -5,7 +5,7 @@ anything extra it volunteers (an "overall_score", a "decision") is ignored: code
 
 Example::
 
-    >>> endpoint = JudgeEndpoint("http://127.0.0.1:8080/v1", "local", "qwen2.5", schema_style="json_object")
+    >>> endpoint = ModelEndpoint("http://127.0.0.1:8080/v1", "local", "qwen2.5", schema_style="json_object")
     >>> judge = Judge(endpoint, EvaluationSettings())                 # doctest: +SKIP
     >>> outputs = await judge.samples(messages, n=3)                  # doctest: +SKIP
 """
@@ -50,9 +50,10 @@ def at_most(chars: int) -> Any:
 
 
 @dataclass(frozen=True)
-class JudgeEndpoint:
-    """Where the judge runs. `schema_style` is how the server takes a JSON schema: OpenAI's `json_schema`
-    response format, or llama-cpp-python's `json_object` with a `schema` (its server rejects `json_schema`)."""
+class ModelEndpoint:
+    """An OpenAI-compatible chat model ready to call (the judge, or a simulated candidate). `schema_style` is how
+    the server takes a JSON schema: OpenAI's `json_schema` response format, or llama-cpp-python's `json_object`
+    with a `schema` (its server rejects `json_schema`)."""
 
     base_url: str | None
     api_key: str
@@ -150,7 +151,7 @@ def parse_reply(content: str | None) -> JudgeOutput:
 class Judge:
     """Calls the endpoint; each sample gets `max_attempts` calls with exponential backoff between them."""
 
-    def __init__(self, endpoint: JudgeEndpoint, settings: EvaluationSettings):
+    def __init__(self, endpoint: ModelEndpoint, settings: EvaluationSettings):
         self.endpoint = endpoint
         self.settings = settings
         self.calls = 0  # every call made, failed or not, for the job's attempt count

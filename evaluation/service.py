@@ -33,7 +33,7 @@ from engine.transcript import InterviewRecord
 from evaluation.aggregate import assess
 from evaluation.evidence import CandidateText, verify_sample
 from evaluation.html import render_html
-from evaluation.judge import Judge, JudgeEndpoint, JudgeFailed
+from evaluation.judge import Judge, JudgeFailed, ModelEndpoint
 from evaluation.prompt import judge_messages
 from evaluation.report import EvaluationReport, build_report, write_reports
 from evaluation.settings import EvaluationSettings
@@ -67,11 +67,11 @@ class Store(Protocol):
     def fail_job(self, job_id: int, owner: str, *, attempts: int, error: str) -> None: ...
 
 
-EndpointFactory = Callable[[], AbstractAsyncContextManager[JudgeEndpoint]]
+EndpointFactory = Callable[[], AbstractAsyncContextManager[ModelEndpoint]]
 
 
 @asynccontextmanager
-async def fixed_endpoint(endpoint: JudgeEndpoint) -> AsyncIterator[JudgeEndpoint]:
+async def fixed_endpoint(endpoint: ModelEndpoint) -> AsyncIterator[ModelEndpoint]:
     """An endpoint factory for a judge that is already running (a cloud API, a server started elsewhere)."""
     yield endpoint
 

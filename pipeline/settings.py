@@ -73,6 +73,9 @@ class ProfileSettings(Strict):
     )
     judge: ProviderSpec | None = Field(default=None, description="LLM for evaluation; default: first llm")
     judge_samples: int = Field(default=1, ge=1, le=10)
+    candidate: ProviderSpec | None = Field(
+        default=None, description="LLM that plays simulated candidates (`sima simulate`); default: the judge's",
+    )
 
     @field_validator("stt", "llm", "tts", mode="before")
     @classmethod

@@ -1,15 +1,22 @@
 """What a simulated candidate says: scripted lines first, then replies from an LLM playing the persona.
 
+Replies stream sentence by sentence, so a spoken persona starts talking after its first sentence, as a person
+does, instead of after the model has written the whole answer (seconds, for a local model).
+
 Example::
 
     replier = PersonaReplier(persona, prompts, client, model="qwen")
     text = await replier.reply("Could you introduce yourself?")
+    async for sentence in replier.stream("What did you build there?"):
+        ...
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Any
+import re
+from collections.abc import AsyncIterator
 
 from openai import AsyncOpenAI
 
@@ -17,44 +24,82 @@ from engine.prompts import PromptLibrary
 from sima.simulation.persona import Persona
 
 log = logging.getLogger(__name__)
-HISTORY_TURNS = 6  # the persona needs only the recent exchange; a short context keeps a small model fast
 FALLBACK_REPLY = "Sorry, could you repeat the question?"
+# a sentence ends at . ! or ? followed by a space: "2.5" and "Node.js" stay whole
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# small models sometimes drop the role ("As an AI language model...", "I'm sorry, but I can't assist"): a first
+# sentence like that is thrown away and the reply written again
+_OUT_OF_ROLE = re.compile(
+    r"\b(?:as|i'?m|i am) (?:just )?an ai\b|\bcan(?:not|'t) (?:assist|help) (?:you )?with\b|\bcan(?:not|'t) provide\b",
+    re.IGNORECASE,
+)
+ATTEMPTS = 3
 
 
 class PersonaReplier:
+    """Each reply is written from the persona and the agent's latest words alone: with its own earlier answers in
+    view, a small model copies them ("I was the one who...") until every answer is the same sentence."""
+
     def __init__(self, persona: Persona, prompts: PromptLibrary, client: AsyncOpenAI | None, model: str):
         self.persona = persona
         self.client = client
         self.model = model
         self.system = prompts.render("persona.j2", persona=persona)
-        self.history: list[dict[str, Any]] = []
         self._scripted = list(persona.scripted_answers)
 
     async def reply(self, agent_text: str) -> str:
-        self.history.append({"role": "user", "content": agent_text})
-        if self._scripted:
-            text = self._scripted.pop(0)
-        elif self.client is None:
-            text = FALLBACK_REPLY  # a scripted persona whose script ran out
-        else:
-            text = await self._generate()
-        self.history.append({"role": "assistant", "content": text})
-        return text
+        """The whole reply to what the agent said."""
+        return " ".join([sentence async for sentence in self.stream(agent_text)])
 
-    async def _generate(self) -> str:
-        messages = [{"role": "system", "content": self.system}, *self.history[-HISTORY_TURNS:]]
-        resp = await self.client.chat.completions.create(  # type: ignore[union-attr]
-            model=self.model, messages=messages, temperature=0.7,  # type: ignore[arg-type]
-            max_tokens=int(self.persona.answer_words[1] * 1.6) + 8,
+    async def stream(self, agent_text: str) -> AsyncIterator[str]:
+        """The reply to what the agent said, a sentence at a time, within the persona's word budget."""
+        if self._scripted:
+            yield self._scripted.pop(0)
+            return
+        if self.client is not None:
+            for attempt in range(1, ATTEMPTS + 1):
+                sentences = self._generate(agent_text)
+                async with contextlib.aclosing(sentences):
+                    first = await anext(sentences, None)
+                    if first is not None and not _OUT_OF_ROLE.search(first):
+                        yield first
+                        async for sentence in sentences:
+                            yield sentence
+                        return
+                log.info("persona reply %d/%d out of role or empty: %r", attempt, ATTEMPTS, first)
+        yield FALLBACK_REPLY  # a scripted persona whose script ran out, or a model that would not stay in role
+
+    async def _generate(self, agent_text: str) -> AsyncIterator[str]:
+        low, high = self.persona.answer_words
+        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": agent_text}]
+        chunks = await self.client.chat.completions.create(  # type: ignore[union-attr]
+            model=self.model, messages=messages, temperature=0.7, stream=True,  # type: ignore[arg-type]
+            max_tokens=int(high * 1.6) + 8,
         )
-        text = (resp.choices[0].message.content or "").strip()
-        words = text.split()
-        if len(words) > self.persona.answer_words[1]:
-            # cut at the last sentence end inside the word budget, so speech doesn't stop mid-thought
-            cut = " ".join(words[: self.persona.answer_words[1]])
-            end = max(cut.rfind("."), cut.rfind("?"), cut.rfind("!"))
-            text = cut[: end + 1] if end > len(cut) // 2 else cut + "."
-        if not text:
-            log.warning("persona LLM returned nothing; using a fallback line")
-            text = FALLBACK_REPLY
-        return text
+        words = 0
+        pending = ""
+        try:
+            async for chunk in chunks:
+                if not chunk.choices:
+                    continue
+                pending += chunk.choices[0].delta.content or ""
+                *sentences, pending = _SENTENCE_END.split(pending)
+                for sentence in sentences:
+                    out = _fit(sentence, high - words)
+                    if out is None or (words >= low and words + len(out.split()) > high):
+                        return  # the budget is spent: stop at the last whole sentence
+                    words += len(out.split())
+                    yield out
+        finally:
+            await chunks.close()
+        tail = _fit(pending.strip(), high - words) if pending.strip() else None
+        if tail and not (words >= low and words + len(tail.split()) > high):
+            yield tail if tail[-1] in ".!?" else tail + "."
+
+
+def _fit(sentence: str, room: int) -> str | None:
+    """`sentence`, cut to `room` words (ending with a full stop) if longer; None when there is no room at all."""
+    words = sentence.split()
+    if room <= 0 or not words:
+        return None
+    return sentence.strip() if len(words) <= room else " ".join(words[:room]).rstrip(",;:") + "."

@@ -15,9 +15,9 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from livekit.agents import llm
+from livekit.agents import llm, tts
 from livekit.agents.voice.events import AgentStateChangedEvent, ConversationItemAddedEvent
 from openai import AsyncOpenAI
 from pydantic import BaseModel
@@ -41,6 +41,7 @@ from pipeline.session import InterviewSession, InterviewSetup
 from pipeline.settings import ProviderSpec
 from pipeline.worker import WorkerRuntime
 from sima.context import AppContext
+from sima.services import candidate_endpoint
 from sima.simulation.audio import CandidateMic, RealtimeSpeaker, Tape, to_mono_int16
 from sima.simulation.persona import Persona
 from sima.simulation.replier import PersonaReplier
@@ -97,18 +98,6 @@ class SimulationOutcome:
 Show = Callable[[str, str], None]
 
 
-def _persona_client(app: AppContext, ctx: BuildContext) -> tuple[AsyncOpenAI | None, str]:
-    """The persona speaks through the profile's own LLM: the local server already running, or the remote one."""
-    from sima.services import remote_endpoint
-
-    for service in ctx.services:
-        if hasattr(service, "base_url") and hasattr(service, "model_name"):
-            return AsyncOpenAI(base_url=service.base_url, api_key="local"), service.model_name
-    spec = app.config.active_profile.llm[0]
-    endpoint = remote_endpoint(spec, f"profiles.{app.config.profile}.llm[0]", os.environ)
-    return AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key), endpoint.model
-
-
 class _Queue:
     """Turns are queued for evaluation as soon as the interview finishes; the judge runs after the agent stops."""
 
@@ -144,14 +133,18 @@ async def simulate_interview(
     wav: Path | None = None
     wav_seconds = 0.0
     try:
-        if text:
-            record = await _typed(app, runtime, persona, show)
-        else:
-            record, tape = await _spoken(app, runtime, persona, show)
-            wav = config.paths.runs / record.interview_id / "conversation.wav"
-            wav_seconds = tape.write(wav)
+        # the candidate's model has a server of its own, so it never evicts the agent's cached prompt
+        async with candidate_endpoint(config) as endpoint:
+            client = AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key)
+            replier = PersonaReplier(persona, app.prompts, client, endpoint.model)
+            if text:
+                record = await _typed(runtime, replier, show)
+            else:
+                record, tape = await _spoken(runtime, replier, show)
+                wav = config.paths.runs / record.interview_id / "conversation.wav"
+                wav_seconds = tape.write(wav)
     finally:
-        await stop_services(ctx)  # the agent's model server goes before the judge's starts
+        await stop_services(ctx)  # the agent's and the candidate's model servers go before the judge's starts
     if record is None:
         raise RuntimeError("the interview did not finish")
     run_dir = config.paths.runs / record.interview_id
@@ -177,7 +170,7 @@ async def _evaluate(app: AppContext, store: Store, job_id: int) -> JobOutcome | 
     return outcomes[0] if outcomes else None
 
 
-async def _typed(app: AppContext, runtime: WorkerRuntime, persona: Persona, show: Show) -> InterviewRecord | None:
+async def _typed(runtime: WorkerRuntime, replier: PersonaReplier, show: Show) -> InterviewRecord | None:
     """Typed turns through the same agent and session; the persona reads what the agent said since its last line."""
     heard: list[str] = []
     spoke = asyncio.Event()
@@ -188,8 +181,6 @@ async def _typed(app: AppContext, runtime: WorkerRuntime, persona: Persona, show
         show("agent", line)
 
     async def lines() -> AsyncIterator[str]:
-        client, model = _persona_client(app, runtime.build_ctx)  # the stack (and its server) exists by now
-        replier = PersonaReplier(persona, app.prompts, client, model)
         while True:
             await spoke.wait()  # the greeting is generated after start() returns: answer nothing before it
             spoke.clear()
@@ -202,13 +193,11 @@ async def _typed(app: AppContext, runtime: WorkerRuntime, persona: Persona, show
     return await run_text_console(runtime, lines=lines(), write=write)
 
 
-async def _spoken(app: AppContext, runtime: WorkerRuntime, persona: Persona, show: Show
+async def _spoken(runtime: WorkerRuntime, replier: PersonaReplier, show: Show
                   ) -> tuple[InterviewRecord | None, Tape]:
     stack: ProviderStack = await asyncio.to_thread(
         build_stack, runtime.setup.profile, runtime.build_ctx, runtime.setting_prefix)
     voice = build_one("tts", CANDIDATE_VOICE, runtime.build_ctx)
-    client, model = _persona_client(app, runtime.build_ctx)
-    replier = PersonaReplier(persona, app.prompts, client, model)
     tape = Tape(voice.sample_rate)
     mic, speaker = CandidateMic(voice.sample_rate, tape), RealtimeSpeaker(voice.sample_rate, tape)
     interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
@@ -249,13 +238,8 @@ async def _spoken(app: AppContext, runtime: WorkerRuntime, persona: Persona, sho
             heard.clear()
             if not said:
                 continue  # listening again without having said anything new: the floor is not ours yet
-            reply = await replier.reply(said)
-            if closed.is_set():
-                break  # the goodbye was said while the persona was thinking
-            show("candidate", reply)
-            frames = [to_mono_int16(ev.frame, voice.sample_rate) async for ev in voice.synthesize(reply)]
             floor.clear()
-            await mic.speak(np.concatenate(frames))
+            await _say(replier.stream(said), voice, mic, closed, show)
     finally:
         record = await interview.aclose(reason="candidate_left")
     return record, tape
@@ -277,3 +261,21 @@ async def _wait_for_floor(floor: asyncio.Event, speaker: RealtimeSpeaker, closed
             return True
     log.error("the agent has not replied for %.0f s; ending the simulation", STALL_SECONDS)
     return False
+
+
+async def _say(sentences: AsyncIterator[str], voice: tts.TTS, mic: CandidateMic, closed: asyncio.Event,
+               show: Show) -> None:
+    """Speak a reply as it is written: each sentence is voiced and queued on the mic while the next is generated
+    (far faster than it is spoken), so the candidate starts after one sentence and never pauses mid-answer."""
+    speaking: list[asyncio.Future[None]] = []
+    said: list[str] = []
+    async with contextlib.aclosing(sentences):
+        async for sentence in sentences:
+            if closed.is_set():
+                break  # the goodbye was said while the persona was thinking
+            frames = [to_mono_int16(ev.frame, voice.sample_rate) async for ev in voice.synthesize(sentence)]
+            speaking.append(asyncio.ensure_future(mic.speak(np.concatenate(frames))))
+            said.append(sentence)
+    if said:
+        show("candidate", " ".join(said))
+    await asyncio.gather(*speaking)

@@ -15,7 +15,7 @@ import yaml
 
 from engine.phases import Level, Phase
 from engine.transcript import AskedQuestionDetail, InterviewRecord, PhaseTime, Speaker, Turn, TurnMetrics
-from evaluation.judge import JudgeEndpoint
+from evaluation.judge import ModelEndpoint
 from evaluation.settings import Dimension, EvaluationSettings
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
@@ -99,8 +99,8 @@ def scripted(*texts: str) -> Callable[[dict[str, Any]], Reply]:
     return respond
 
 
-def endpoint_for(server: ScriptedOpenAI) -> JudgeEndpoint:
-    return JudgeEndpoint(server.base_url, "test-key", "judge-model")
+def endpoint_for(server: ScriptedOpenAI) -> ModelEndpoint:
+    return ModelEndpoint(server.base_url, "test-key", "judge-model")
 
 
 def fast_settings(**overrides: Any) -> EvaluationSettings:

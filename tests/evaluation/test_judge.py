@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from evaluation.judge import Judge, JudgeEndpoint, JudgeFailed, JudgeOutput, response_format
+from evaluation.judge import Judge, JudgeFailed, JudgeOutput, ModelEndpoint, response_format
 from evaluation.settings import Dimension
 from tests.evaluation.helpers import endpoint_for, fast_settings, judge_json, scripted
 from tests.support.openai_server import Reply, ScriptedOpenAI
@@ -38,7 +38,7 @@ async def test_request_asks_for_the_json_schema_at_the_configured_temperature(se
 
 
 async def test_llama_cpp_style_sends_json_object_with_schema(server: ScriptedOpenAI) -> None:
-    endpoint = JudgeEndpoint(server.base_url, "local", "qwen", schema_style="json_object")
+    endpoint = ModelEndpoint(server.base_url, "local", "qwen", schema_style="json_object")
     judge = Judge(endpoint, fast_settings(temperature=0.1))
     await judge.once(MESSAGES)
     fmt = server.requests[0]["response_format"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.prompts import PromptLibrary
-from evaluation.judge import JudgeEndpoint
+from evaluation.judge import ModelEndpoint
 from evaluation.service import fixed_endpoint, run_pending
 from evaluation.settings import Dimension, EvaluationSettings
 from storage.models import JobStatus
@@ -116,7 +116,7 @@ async def test_malformed_output_is_retried_then_fails_clearly_and_stays_queued(
 
 async def test_a_judge_that_cannot_start_leaves_the_job_failed(store: Store, tmp_path: Path) -> None:
     @asynccontextmanager
-    async def broken() -> AsyncIterator[JudgeEndpoint]:
+    async def broken() -> AsyncIterator[ModelEndpoint]:
         raise RuntimeError("llama server exited with code 1")
         yield  # pragma: no cover
 
@@ -131,9 +131,9 @@ async def test_an_idle_worker_never_opens_the_judge(store: Store) -> None:
     opened = []
 
     @asynccontextmanager
-    async def counting() -> AsyncIterator[JudgeEndpoint]:
+    async def counting() -> AsyncIterator[ModelEndpoint]:
         opened.append(1)
-        yield JudgeEndpoint(None, "k", "m")
+        yield ModelEndpoint(None, "k", "m")
 
     assert await run_pending(store, counting, fast_settings(), prompts=PROMPTS, samples=1) == []
     assert opened == []

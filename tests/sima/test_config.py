@@ -86,3 +86,14 @@ def test_fingerprint_changes_with_config():
     a = load_config(ROOT / "config.yaml", env={})
     b = load_config(ROOT / "config.yaml", env={"SIMA_INTERVIEW__GRACE_SECONDS": "30"})
     assert a.fingerprint() != b.fingerprint()
+
+
+def test_the_simulated_candidate_model_defaults_to_the_judge_then_the_llm():
+    from sima.services import candidate_spec, judge_spec
+
+    local = load_config(ROOT / "config.yaml", env={})
+    assert candidate_spec(local) == (local.active_profile.candidate, "profiles.local.candidate")
+    unset = load_config(ROOT / "config.yaml", env={"SIMA_PROFILES__LOCAL__CANDIDATE": "null"})
+    assert candidate_spec(unset) == judge_spec(unset) == (unset.active_profile.judge, "profiles.local.judge")
+    cloud = load_config(ROOT / "config.yaml", env={"SIMA_PROFILE": "openai"})
+    assert candidate_spec(cloud) == (cloud.active_profile.llm[0], "profiles.openai.llm[0]")

@@ -9,7 +9,7 @@ import pytest
 
 from engine.yamlsrc import SourceError
 from sima.simulation.persona import load_persona
-from sima.simulation.replier import PersonaReplier
+from sima.simulation.replier import ATTEMPTS, FALLBACK_REPLY, PersonaReplier
 from tests.conftest import ROOT
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
@@ -45,11 +45,59 @@ async def test_scripted_lines_come_first_then_the_llm_within_budget(prompts):
         replier = PersonaReplier(persona, prompts, client, model="m")
         first = await replier.reply("Please introduce yourself.")
         second = await replier.reply("What is overfitting?")
+        third = await replier.reply("And underfitting?")
     assert first == persona.scripted_answers[0]
     assert len(second.split()) <= persona.answer_words[1] and second.endswith(".")
-    [request] = server.requests  # the scripted line made no LLM call
-    assert request["messages"][0]["role"] == "system" and "Sam Okafor" in request["messages"][0]["content"]
-    assert request["messages"][-1] == {"role": "user", "content": "What is overfitting?"}
+    first_call, second_call = server.requests  # the scripted line made no LLM call
+    assert first_call["messages"][0]["role"] == "system" and "Sam Okafor" in first_call["messages"][0]["content"]
+    # each reply is written from the persona and the latest question only: no earlier answers to copy
+    assert first_call["messages"][1:] == [{"role": "user", "content": "What is overfitting?"}]
+    assert second_call["messages"][1:] == [{"role": "user", "content": "And underfitting?"}] and third == second
+
+
+async def test_a_reply_streams_whole_sentences_as_they_are_written(prompts):
+    persona = load_persona("priya-backend-strong", PERSONAS)  # 25 to 50 words
+    answer = ("I led the move to three services in Go. It took nine months, e.g. the billing part alone took three. "
+              "We cut checkout p99 from 900 ms to 250 ms with caching and query fixes, measured over a week of "
+              "traffic. I would do the database split earlier next time. And this sentence is over the budget.")
+    async with ScriptedOpenAI(lambda body: Reply(text=answer, chunk_delay=0.005)) as server:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test")
+        replier = PersonaReplier(persona, prompts, client, model="m")
+        sentences = [s async for s in replier.stream("Tell me about your last project.")]
+    assert server.requests[0]["stream"] is True
+    assert sentences[0] == "I led the move to three services in Go."
+    assert sentences[1] == "It took nine months, e.g."  # an abbreviation splits; the next chunk follows at once
+    # whole sentences up to the 50-word budget; the one that would cross it is not said
+    assert sum(len(s.split()) for s in sentences) <= 50
+    assert sentences[-1] == "I would do the database split earlier next time."
+
+
+async def test_a_first_sentence_over_budget_is_cut(prompts):
+    persona = load_persona("sam-data-weak", PERSONAS).model_copy(update={"scripted_answers": []})  # 10 to 30 words
+    rambling = " ".join(["and then"] * 40) + ". Second sentence."
+    async with ScriptedOpenAI(lambda body: Reply(text=rambling)) as server:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test")
+        [only] = [s async for s in PersonaReplier(persona, prompts, client, model="m").stream("Your project?")]
+    assert len(only.split()) == 30 and only.endswith("then.")
+
+
+@pytest.mark.parametrize("slip", ["As an AI language model, I have no projects.",
+                                  "I'm sorry, but I can't assist with that request."])
+async def test_a_reply_out_of_role_is_written_again(prompts, slip):
+    persona = load_persona("sam-data-weak", PERSONAS).model_copy(update={"scripted_answers": []})
+    replies = iter([slip, "I built an AI model for house prices in my final year, with pandas and scikit-learn."])
+    async with ScriptedOpenAI(lambda body: Reply(text=next(replies))) as server:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test")
+        answer = await PersonaReplier(persona, prompts, client, model="m").reply("Tell me about a project.")
+    assert answer.startswith("I built an AI model") and len(server.requests) == 2
+
+
+async def test_a_model_that_never_stays_in_role_gives_the_fallback_line(prompts):
+    persona = load_persona("sam-data-weak", PERSONAS).model_copy(update={"scripted_answers": []})
+    async with ScriptedOpenAI(lambda body: Reply(text="As an AI, I cannot answer.")) as server:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test")
+        answer = await PersonaReplier(persona, prompts, client, model="m").reply("Tell me about a project.")
+    assert answer == FALLBACK_REPLY and len(server.requests) == ATTEMPTS
 
 
 async def test_closing_the_mic_releases_a_speaker_waiting_to_be_heard():
