@@ -70,36 +70,47 @@ class PersonaReplier:
         yield FALLBACK_REPLY  # a scripted persona whose script ran out, or a model that would not stay in role
 
     async def _generate(self, agent_text: str) -> AsyncIterator[str]:
-        low, high = self.persona.answer_words
         messages = [{"role": "system", "content": self.system}, {"role": "user", "content": agent_text}]
         chunks = await self.client.chat.completions.create(  # type: ignore[union-attr]
             model=self.model, messages=messages, temperature=0.7, stream=True,  # type: ignore[arg-type]
-            max_tokens=int(high * 1.6) + 8,
+            max_tokens=int(self.persona.answer_words[1] * 1.6) + 8,
         )
-        words = 0
+        budget = _Budget(*self.persona.answer_words)
         pending = ""
+        cut_off = False  # the model hit max_tokens: what is pending is half a sentence
         try:
             async for chunk in chunks:
                 if not chunk.choices:
                     continue
                 pending += chunk.choices[0].delta.content or ""
+                cut_off = chunk.choices[0].finish_reason == "length"
                 *sentences, pending = _SENTENCE_END.split(pending)
-                for sentence in sentences:
-                    out = _fit(sentence, high - words)
-                    if out is None or (words >= low and words + len(out.split()) > high):
-                        return  # the budget is spent: stop at the last whole sentence
-                    words += len(out.split())
-                    yield out
+                for sentence in filter(str.strip, sentences):
+                    if (said := budget.take(sentence)) is None:
+                        return
+                    yield said
         finally:
             await chunks.close()
-        tail = _fit(pending.strip(), high - words) if pending.strip() else None
-        if tail and not (words >= low and words + len(tail.split()) > high):
-            yield tail if tail[-1] in ".!?" else tail + "."
+        if pending.strip() and not (cut_off and budget.met) and (said := budget.take(pending)) is not None:
+            yield said if said[-1] in ".!?" else said + "."
 
 
-def _fit(sentence: str, room: int) -> str | None:
-    """`sentence`, cut to `room` words (ending with a full stop) if longer; None when there is no room at all."""
-    words = sentence.split()
-    if room <= 0 or not words:
-        return None
-    return sentence.strip() if len(words) <= room else " ".join(words[:room]).rstrip(",;:") + "."
+class _Budget:
+    """Whole sentences while the reply is under `low` words or the next one still fits under `high`; a sentence
+    that alone would overrun `high` is cut there."""
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high, self.words = low, high, 0
+
+    @property
+    def met(self) -> bool:
+        return self.words >= self.low
+
+    def take(self, sentence: str) -> str | None:
+        """`sentence` as it may be said, or None once the budget is spent."""
+        words = sentence.split()
+        if self.met and self.words + len(words) > self.high:
+            return None
+        room = self.high - self.words
+        self.words += min(len(words), room)
+        return sentence.strip() if len(words) <= room else " ".join(words[:room]).rstrip(",;:") + "."

@@ -81,6 +81,18 @@ async def test_a_first_sentence_over_budget_is_cut(prompts):
     assert len(only.split()) == 30 and only.endswith("then.")
 
 
+@pytest.mark.parametrize(("cut_off", "said"), [(True, ["I used pandas."] * 4),
+                                                (False, ["I used pandas."] * 4 + ["Then I plotted the residuals."])])
+async def test_half_a_sentence_at_max_tokens_is_not_said(prompts, cut_off, said):
+    persona = load_persona("sam-data-weak", PERSONAS).model_copy(update={"scripted_answers": []})  # 10 to 30 words
+    text = "I used pandas. " * 4 + "Then I plotted the residuals"
+    async with ScriptedOpenAI(lambda body: Reply(text=text, cut_off=cut_off)) as server:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test")
+        sentences = [s async for s in PersonaReplier(persona, prompts, client, model="m").stream("Your project?")]
+    # cut off by max_tokens, the last words are half a thought; a reply that ended there gets its full stop
+    assert sentences == said
+
+
 @pytest.mark.parametrize("slip", ["As an AI language model, I have no projects.",
                                   "I'm sorry, but I can't assist with that request."])
 async def test_a_reply_out_of_role_is_written_again(prompts, slip):

@@ -45,6 +45,11 @@ class Reply:
     chunk_delay: float = 0.0
     status: int = 200  # non-200: an error body is returned instead
     hang: bool = False  # never answer (a provider that stalls)
+    cut_off: bool = False  # the text ends where max_tokens did (finish_reason "length")
+
+    @property
+    def finish_reason(self) -> str:
+        return "tool_calls" if self.tool_calls else "length" if self.cut_off else "stop"
 
 
 Responder = Callable[[dict[str, Any]], Reply | Awaitable[Reply]]
@@ -182,7 +187,7 @@ class ScriptedOpenAI:
         return {
             "id": cid, "object": "chat.completion", "created": int(time.time()), "model": self.model,
             "choices": [{"index": 0, "message": message,
-                         "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
+                         "finish_reason": reply.finish_reason}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
         }
 
@@ -199,7 +204,7 @@ class ScriptedOpenAI:
             out.append(chunk({"tool_calls": [{"index": i, "id": c.id, "type": "function",
                                               "function": {"name": c.name, "arguments": ""}}]}))
             out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": json.dumps(c.arguments)}}]}))
-        out.append(chunk({}, "tool_calls" if reply.tool_calls else "stop"))
+        out.append(chunk({}, reply.finish_reason))
         out.append({"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": self.model,
                     "choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}})
         return out
