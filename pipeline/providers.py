@@ -31,6 +31,7 @@ from livekit.agents import llm, stt, tts, vad
 from livekit.agents.types import NOT_GIVEN
 from livekit.plugins import deepgram, openai, silero
 
+from pipeline.early_stt import EarlyTranscription
 from pipeline.registry import BuildContext, Kind, ProviderError, build_one, check_one, register
 from pipeline.settings import FallbackSettings, ProfileSettings, ProviderSpec
 
@@ -234,7 +235,7 @@ def build_stack(
     stack = ProviderStack(llm=_llm_chain(built["llm"], fb))
     if audio:
         stack.vad = built["vad"][0]
-        stack.stt = _stt_chain(built["stt"], fb, stack.vad)
+        stack.stt = _stt_chain(built["stt"], profile, stack.vad)
         stack.tts = _tts_chain(built["tts"], fb)
     return stack
 
@@ -256,16 +257,20 @@ def _llm_chain(items: list[llm.LLM], fb: FallbackSettings) -> llm.LLM:
                                retry_interval=fb.retry_interval)
 
 
-def _stt_chain(items: list[stt.STT], fb: FallbackSettings, vad_instance: vad.VAD | None) -> stt.STT:
-    if len(items) == 1:
-        return items[0]
-    chain = stt.FallbackAdapter(items, vad=vad_instance, attempt_timeout=fb.attempt_timeout,
-                                max_retry_per_stt=fb.max_retry, retry_interval=fb.retry_interval)
-    if vad_instance is not None and not any(s.capabilities.streaming for s in items):
-        # Whisper-style STTs: cut utterances once with the VAD and try each STT on the same utterance, so a failover
-        # loses nothing (the streaming failover restarts on the next provider and drops the utterance in flight)
-        return stt.StreamAdapter(stt=chain, vad=vad_instance)
-    return chain
+def _stt_chain(items: list[stt.STT], profile: ProfileSettings, vad_instance: vad.VAD | None) -> stt.STT:
+    fb = profile.fallback
+    chain = items[0] if len(items) == 1 else stt.FallbackAdapter(
+        items, vad=vad_instance, attempt_timeout=fb.attempt_timeout, max_retry_per_stt=fb.max_retry,
+        retry_interval=fb.retry_interval)
+    if vad_instance is None or any(s.capabilities.streaming for s in items):
+        return chain
+    # Whisper-style STTs: the VAD cuts the audio once and every STT of a chain tries the same piece, so a failover
+    # loses nothing (the streaming failover restarts on the next provider and drops the utterance in flight)
+    early = profile.early_transcription
+    if early.enabled:
+        return EarlyTranscription(stt=chain, vad=vad_instance, pause=early.pause_seconds,
+                                  min_piece=early.min_piece_seconds)
+    return stt.StreamAdapter(stt=chain, vad=vad_instance)
 
 
 def _tts_chain(items: list[tts.TTS], fb: FallbackSettings) -> tts.TTS:

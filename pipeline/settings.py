@@ -51,6 +51,15 @@ class EndpointingSettings(Strict):
     max_delay: float = Field(default=3.0, ge=0, le=30)
 
 
+class EarlyTranscriptionSettings(Strict):
+    """Non-streaming STTs (Whisper): transcribe an answer in pieces while it is spoken, cut at short pauses, so at the
+    end of the turn only the last piece is left (pipeline/early_stt.py). Off: one request per utterance."""
+
+    enabled: bool = True
+    pause_seconds: float = Field(default=0.2, ge=0.05, le=2, description="a pause this long may end a piece")
+    min_piece_seconds: float = Field(default=3.0, ge=0.5, le=60, description="no piece shorter than this")
+
+
 class ProfileSettings(Strict):
     """One named provider stack. A list of providers becomes a FallbackAdapter, first one preferred."""
 
@@ -60,6 +69,7 @@ class ProfileSettings(Strict):
     vad: ProviderSpec = Field(default_factory=lambda: ProviderSpec(provider="silero"))
     turn_detection: Literal["vad", "stt"] = "vad"
     endpointing: EndpointingSettings = Field(default_factory=EndpointingSettings)
+    early_transcription: EarlyTranscriptionSettings = Field(default_factory=EarlyTranscriptionSettings)
     fallback: FallbackSettings = Field(default_factory=FallbackSettings)
     guided: bool = Field(
         default=False,

@@ -54,7 +54,8 @@ class PersonaReplier:
     async def stream(self, agent_text: str) -> AsyncIterator[str]:
         """The reply to what the agent said, a sentence at a time, within the persona's word budget."""
         if self._scripted:
-            yield self._scripted.pop(0)
+            for sentence in _SENTENCE_END.split(self._scripted.pop(0).strip()):
+                yield sentence
             return
         if self.client is not None:
             for attempt in range(1, ATTEMPTS + 1):

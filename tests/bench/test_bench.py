@@ -96,3 +96,12 @@ def test_a_benchmark_runs_in_a_child_process_and_returns_its_figures() -> None:
 
     figures = run_isolated("engine_turn")
     assert figures["engine_turn_samples"] > 0 and figures["engine_turn_us_p99"] >= figures["engine_turn_us_p50"]
+
+
+def test_the_voice_benchmark_candidate_is_a_valid_persona_with_long_answers(shipped_banks) -> None:
+    from bench.local_v2v import CANDIDATE
+    from sima.simulation.persona import load_persona
+
+    persona = load_persona(str(CANDIDATE), Path("personas"))
+    assert shipped_banks.match_role(persona.role_text) is not None
+    assert len(persona.scripted_answers) >= 10 and min(len(a.split()) for a in persona.scripted_answers[1:-2]) >= 35

@@ -17,6 +17,7 @@ from livekit import rtc
 from livekit.agents import APIConnectOptions, APIError, stt, tts
 from livekit.plugins import silero
 
+from pipeline.early_stt import EarlyTranscription
 from pipeline.local import piper_tts, whisper_stt
 from pipeline.local.piper_tts import PiperTTS
 from pipeline.local.whisper_stt import WhisperOptions, WhisperSTT, segment_confidence, to_whisper_input
@@ -145,16 +146,22 @@ async def test_recognition_does_not_block_the_event_loop(
 
 
 @pytest.mark.local_models
-async def test_whisper_behind_the_vad_as_agent_session_uses_it(
-    whisper: WhisperSTT, piper_speech: list[rtc.AudioFrame]
+async def test_whisper_behind_the_vad_transcribes_an_answer_in_pieces_as_it_is_spoken(
+    whisper: WhisperSTT, piper: PiperTTS
 ) -> None:
-    adapter = stt.StreamAdapter(stt=whisper, vad=silero.VAD.load())
-    rate = piper_speech[0].sample_rate
+    """As the session uses it: each sentence said as a simulated candidate says it (voiced on its own, queued
+    straight after the one before), the first sentence transcribed during the second, the text whole at the end."""
+    adapter = EarlyTranscription(stt=whisper, vad=silero.VAD.load(), pause=0.2, min_piece=3.0)
+    pieces: list[float] = []
+    adapter.on("metrics_collected", lambda m: pieces.append(m.audio_duration))
+    sentences = [s + "." for s in SENTENCE.rstrip(".").split(". ")]
+    frames = [ev.frame for s in sentences for ev in [ev async for ev in piper.synthesize(s)]]
+    rate = frames[0].sample_rate
     silence = rtc.AudioFrame(bytes(2 * rate // 50), rate, 1, rate // 50)  # 20 ms
 
     finals: list[str] = []
     stream = adapter.stream()
-    for frame in [silence] * 25 + piper_speech + [silence] * 75:
+    for frame in [silence] * 25 + frames + [silence] * 75:
         stream.push_frame(frame)
     stream.end_input()
     async for event in stream:
@@ -162,7 +169,8 @@ async def test_whisper_behind_the_vad_as_agent_session_uses_it(
             finals.append(event.alternatives[0].text)
     await stream.aclose()
 
-    assert wer.word_error_rate(SENTENCE, " ".join(finals)) <= 0.10
+    assert len(finals) == 1 and len(pieces) == 2, (finals, pieces)
+    assert wer.word_error_rate(SENTENCE, finals[0]) <= 0.10
 
 
 @pytest.mark.local_models

@@ -13,6 +13,7 @@ from livekit.agents import llm, stt, tts
 
 from engine.transcript import Speaker
 from pipeline.audio_io import WavFileInput, WavFileOutput
+from pipeline.early_stt import EarlyTranscription
 from pipeline.providers import build_stack
 from pipeline.registry import BuildContext
 from pipeline.session import InterviewSession, InterviewSetup
@@ -53,8 +54,8 @@ async def test_first_llm_stt_and_tts_down_the_second_answers(real_banks, templat
         stack = build_stack(profile, BuildContext(env={}), "profiles.test")
         assert isinstance(stack.llm, llm.FallbackAdapter)
         assert isinstance(stack.tts, tts.FallbackAdapter)
-        # Whisper-style STTs: one VAD cut, then each STT tries the same utterance
-        assert isinstance(stack.stt, stt.StreamAdapter) and isinstance(stack.stt.wrapped_stt, stt.FallbackAdapter)
+        # Whisper-style STTs: one VAD cut, then each STT tries the same piece of the utterance
+        assert isinstance(stack.stt, EarlyTranscription) and isinstance(stack.stt.wrapped_stt, stt.FallbackAdapter)
 
         setup = InterviewSetup(settings=short_settings(), banks=real_banks, prompts=templates, profile=profile)
         interview = InterviewSession(setup, stack, journal, clock=clock)

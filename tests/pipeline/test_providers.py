@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from livekit.agents import stt
 from livekit.plugins import deepgram, openai, silero
 
+from pipeline.early_stt import EarlyTranscription
 from pipeline.providers import ProviderStack, build_stack, check_profile
 from pipeline.registry import BuildContext, ProviderError
 from pipeline.settings import ProfileSettings
@@ -47,12 +49,21 @@ def test_shipped_cloud_profiles_swap_by_config_only(no_network: None) -> None:
     first = build_stack(config.profiles["openai"], ctx, "profiles.openai")
     second = build_stack(config.profiles["deepgram"], ctx, "profiles.deepgram")
 
-    assert isinstance(first.stt, openai.STT) and first.stt.model == "whisper-1"
+    # whisper-1 transcribes whole requests: it hears answers piece by piece behind early transcription
+    assert isinstance(first.stt, EarlyTranscription) and isinstance(first.stt.wrapped_stt, openai.STT)
+    assert first.stt.model == "whisper-1"
     assert isinstance(second.stt, deepgram.STT) and second.stt.model == "nova-3"
     assert isinstance(first.tts, openai.TTS) and first.tts._opts.voice == "coral"
     assert isinstance(second.tts, deepgram.TTS) and second.tts.model == "aura-2-thalia-en"
     assert isinstance(first.llm, openai.LLM) and first.llm.model == "gpt-4o"
     assert isinstance(first.vad, silero.VAD) and isinstance(second.vad, silero.VAD)
+
+
+def test_early_transcription_is_a_setting(no_network: None) -> None:
+    config = load_config(ROOT / "config.yaml", env={"SIMA_PROFILES__OPENAI__EARLY_TRANSCRIPTION": "{enabled: false}"})
+    stack = build_stack(config.profiles["openai"], BuildContext(env=PLACEHOLDER_KEYS), "profiles.openai")
+    # one request per utterance, as LiveKit's own adapter does
+    assert type(stack.stt) is stt.StreamAdapter and isinstance(stack.stt.wrapped_stt, openai.STT)
 
 
 def test_voice_and_model_swap_in_two_small_profiles(no_network: None) -> None:

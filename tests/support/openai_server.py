@@ -53,7 +53,7 @@ class Reply:
 
 
 Responder = Callable[[dict[str, Any]], Reply | Awaitable[Reply]]
-Transcriber = Callable[[bytes], str]  # uploaded WAV bytes -> transcript
+Transcriber = Callable[[bytes], str | Awaitable[str]]  # uploaded WAV bytes -> transcript
 Speaker = Callable[[str], bytes]  # text -> WAV bytes
 
 SPEECH_RATE = 24000
@@ -139,6 +139,8 @@ class ScriptedOpenAI:
         if self.audio_status != 200:
             return self._audio_error()
         text = self.transcriber(audio)
+        if inspect.isawaitable(text):
+            text = await text
         if fields.get("response_format") == "verbose_json":
             return web.json_response({"task": "transcribe", "language": "english", "duration": 1.0, "text": text})
         return web.json_response({"text": text})
