@@ -20,7 +20,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench import wer
 from bench.stats import median, percentile
+from engine.transcript import Speaker
 from sima.context import load_context
 from sima.simulation.persona import load_persona
 from sima.simulation.run import LatencyRow, simulate_interview
@@ -32,15 +34,19 @@ EARLY_SETTING = "SIMA_PROFILES__LOCAL__EARLY_TRANSCRIPTION__ENABLED"
 log = logging.getLogger(__name__)
 
 
-async def _rows(tmp: Path, early: bool) -> list[LatencyRow]:
+async def _rows(tmp: Path, early: bool) -> tuple[list[LatencyRow], float]:
+    """The measured turns of one spoken interview, and the word error rate of what the agent heard."""
     os.environ.update({"SIMA_STORAGE__URL": f"sqlite:///{tmp / 'sima.db'}", "SIMA_PATHS__RUNS": str(tmp / "runs"),
                        EARLY_SETTING: "true" if early else "false"})
     app = load_context(ROOT / "config.yaml")
     persona = load_persona(str(CANDIDATE), app.config.paths.personas)
     outcome = await simulate_interview(app, persona, text=False, time_scale=TIME_SCALE, evaluate=False)
     rows = [r for r in outcome.latency if r.e2e_s is not None]
-    log.info("%s transcription: %d measured turns", "early" if early else "whole-answer", len(rows))
-    return rows
+    heard = [t.text for t in outcome.record.turns if t.speaker is Speaker.CANDIDATE]
+    # one answer per candidate turn; an answer the VAD split in two counts the next answer as unheard (conservative)
+    error = wer.word_error_rate(" ".join(persona.scripted_answers[:len(heard)]), " ".join(heard))
+    log.info("%s transcription: %d measured turns, WER %.3f", "early" if early else "whole-answer", len(rows), error)
+    return rows, error
 
 
 def _median(rows: list[LatencyRow], field: str) -> float | None:
@@ -55,8 +61,8 @@ def _e2e(rows: list[LatencyRow]) -> tuple[float, float]:
 
 def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sima-v2v-") as tmp:
-        early = asyncio.run(_rows(Path(tmp), early=True))
-        whole = asyncio.run(_rows(Path(tmp), early=False))
+        early, early_wer = asyncio.run(_rows(Path(tmp), early=True))
+        whole, whole_wer = asyncio.run(_rows(Path(tmp), early=False))
     p50, p90 = _e2e(early)
     base50, base90 = _e2e(whole)
     words = [len(a.split()) for a in load_persona(str(CANDIDATE), ROOT / "personas").scripted_answers]
@@ -77,6 +83,8 @@ def run() -> dict[str, Any]:
         "local_v2v_whole_answer_p90_s": base90,
         "local_eou_whole_answer_median_s": _median(whole, "eou_s"),
         "local_v2v_early_vs_whole_answer_ratio_p50": round(p50 / base50, 3),
+        "local_stt_wer": round(early_wer, 3),
+        "local_stt_whole_answer_wer": round(whole_wer, 3),
     }
 
 

@@ -17,12 +17,12 @@ from livekit import rtc
 from livekit.agents import APIConnectOptions, APIError, stt, tts
 from livekit.plugins import silero
 
+from bench import wer
 from pipeline.early_stt import EarlyTranscription
 from pipeline.local import piper_tts, whisper_stt
 from pipeline.local.piper_tts import PiperTTS
 from pipeline.local.whisper_stt import WhisperOptions, WhisperSTT, segment_confidence, to_whisper_input
 from pipeline.registry import ProviderError
-from tests.local import wer
 from tests.local.conftest import SENTENCE
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Word error rate for transcript checks.
+"""Word error rate, for transcript checks in tests and benchmarks.
 
 >>> word_error_rate("An event-driven design.", "an event driven design")
 0.0
