@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 FALLBACK_REPLY = "Sorry, could you repeat the question?"
 # a sentence ends at . ! or ? followed by a space: "2.5" and "Node.js" stay whole
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# what a voice would read out: markdown emphasis, headings, code ticks, and list markers at the start of a line
+# (the model writes "steps:\n\n1. **Find the callers**: ..." however it is told to speak)
+_MARKUP = re.compile(r"[*_`#]+|(?:^|\n)\s*(?:\d+[.)]|[-•])(?=\s)")
 # small models sometimes drop the role ("As an AI language model...", "I'm sorry, but I can't assist"): a first
 # sentence like that is thrown away and the reply written again
 _OUT_OF_ROLE = re.compile(
@@ -83,7 +86,7 @@ class PersonaReplier:
             async for chunk in chunks:
                 if not chunk.choices:
                     continue
-                pending += chunk.choices[0].delta.content or ""
+                pending = _MARKUP.sub(" ", pending + (chunk.choices[0].delta.content or ""))
                 cut_off = chunk.choices[0].finish_reason == "length"
                 *sentences, pending = _SENTENCE_END.split(pending)
                 for sentence in filter(str.strip, sentences):
@@ -114,4 +117,4 @@ class _Budget:
             return None
         room = self.high - self.words
         self.words += min(len(words), room)
-        return sentence.strip() if len(words) <= room else " ".join(words[:room]).rstrip(",;:") + "."
+        return " ".join(words) if len(words) <= room else " ".join(words[:room]).rstrip(",;:") + "."

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 CANDIDATE_VOICE = ProviderSpec(provider="piper", voice="joe", options={"length_scale": 0.92})
 SETTLE_SECONDS = 0.6  # the agent may say two things in a row; the candidate waits this long for the floor
+LEAD_SECONDS = 2.5  # voiced reply held before the candidate starts talking, so the rest is written in time
 STALL_SECONDS = 120.0  # no agent reply for this long means something is broken: stop rather than hang
 
 
@@ -265,17 +266,23 @@ async def _wait_for_floor(floor: asyncio.Event, speaker: RealtimeSpeaker, closed
 
 async def _say(sentences: AsyncIterator[str], voice: tts.TTS, mic: CandidateMic, closed: asyncio.Event,
                show: Show) -> None:
-    """Speak a reply as it is written: each sentence is voiced and queued on the mic while the next is generated
-    (far faster than it is spoken), so the candidate starts after one sentence and never pauses mid-answer."""
+    """Speak a reply as it is written: once LEAD_SECONDS of it are voiced, the candidate starts talking, and each
+    later sentence is voiced and queued on the mic while the ones before it are said. The lead covers the model
+    writing a long sentence after a short one ("Certainly." alone would be heard as the whole answer)."""
     speaking: list[asyncio.Future[None]] = []
     said: list[str] = []
+    held: list[np.ndarray] = []
     async with contextlib.aclosing(sentences):
         async for sentence in sentences:
             if closed.is_set():
                 break  # the goodbye was said while the persona was thinking
-            frames = [to_mono_int16(ev.frame, voice.sample_rate) async for ev in voice.synthesize(sentence)]
-            speaking.append(asyncio.ensure_future(mic.speak(np.concatenate(frames))))
+            held += [to_mono_int16(ev.frame, voice.sample_rate) async for ev in voice.synthesize(sentence)]
             said.append(sentence)
+            if speaking or sum(map(len, held)) >= LEAD_SECONDS * voice.sample_rate:
+                speaking.append(asyncio.ensure_future(mic.speak(np.concatenate(held))))
+                held = []
+    if held and not closed.is_set():
+        speaking.append(asyncio.ensure_future(mic.speak(np.concatenate(held))))
     if said:
         show("candidate", " ".join(said))
     await asyncio.gather(*speaking)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import numpy as np
 import openai
 import pytest
+from livekit.plugins import openai as lk_openai
 
 from engine.yamlsrc import SourceError
+from sima.simulation.audio import CandidateMic, Tape
 from sima.simulation.persona import load_persona
 from sima.simulation.replier import ATTEMPTS, FALLBACK_REPLY, PersonaReplier
+from sima.simulation.run import LEAD_SECONDS, _say
 from tests.conftest import ROOT
-from tests.support.openai_server import Reply, ScriptedOpenAI
+from tests.support.openai_server import Reply, ScriptedOpenAI, tone_wav
 
 PERSONAS = ROOT / "personas"
 
@@ -113,12 +118,6 @@ async def test_a_model_that_never_stays_in_role_gives_the_fallback_line(prompts)
 
 
 async def test_closing_the_mic_releases_a_speaker_waiting_to_be_heard():
-    import asyncio
-
-    import numpy as np
-
-    from sima.simulation.audio import CandidateMic, Tape
-
     mic = CandidateMic(16000, Tape(16000))
     speaking = asyncio.create_task(mic.speak(np.ones(16000 * 30, dtype=np.int16)))
     await mic.__anext__()  # the session takes one frame of thirty seconds' speech, then stops reading
@@ -126,3 +125,48 @@ async def test_closing_the_mic_releases_a_speaker_waiting_to_be_heard():
     mic.close()
     await asyncio.wait_for(speaking, 1)
     await asyncio.wait_for(mic.speak(np.ones(10, dtype=np.int16)), 1)  # a closed mic hears nothing, at once
+
+
+async def test_markup_and_list_markers_are_not_read_out(prompts):
+    persona = load_persona("priya-backend-strong", PERSONAS)
+    listy = ("I would follow these steps:\n\n1. **Find the callers**: search every service for the column.\n"
+             "2. Add the new column and write to both. - Then `backfill` in batches.")
+    async with ScriptedOpenAI(lambda body: Reply(text=listy)) as server:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test")
+        said = await PersonaReplier(persona, prompts, client, model="m").reply("How would you rename it?")
+    assert said == ("I would follow these steps: Find the callers : search every service for the column. "
+                    "Add the new column and write to both. Then backfill in batches.")
+
+
+async def test_a_spoken_reply_starts_with_a_lead_then_follows_sentence_by_sentence():
+    long = "I would first collect the latency figures for the main API and then compare the traces."  # 1.8 s
+    sentences = ["Certainly.", long, long, long]
+
+    async def reply():
+        for sentence in sentences:
+            yield sentence
+
+    def speaker(text: str) -> bytes:
+        return tone_wav(text, seconds_per_char=0.02)
+
+    async with ScriptedOpenAI(lambda body: Reply(), speaker=speaker) as server:
+        voice = lk_openai.TTS(base_url=server.base_url, api_key="test", model="tts-1", response_format="wav")
+        rate = voice.sample_rate
+        tape = Tape(rate)
+        mic = CandidateMic(rate, tape)
+        lines: list[str] = []
+
+        async def listen() -> None:  # the session reads the mic in real time
+            while True:
+                await mic.__anext__()
+
+        listener = asyncio.create_task(listen())
+        await asyncio.wait_for(_say(reply(), voice, mic, asyncio.Event(), lambda who, line: lines.append(line)), 15)
+        listener.cancel()
+    first, *rest = [samples for _, samples in tape.pieces]
+    # "Certainly." (0.2 s) alone would be heard as the whole answer: it waits for the next sentence, and the one
+    # after, until the lead is voiced; then each sentence goes out on its own, queued straight after
+    assert LEAD_SECONDS * rate <= len(first) < (LEAD_SECONDS + 1.9) * rate and len(rest) == 1
+    starts = [at for at, _ in tape.pieces]
+    assert starts[1] - starts[0] == pytest.approx(len(first) / rate, abs=0.1)
+    assert lines == [" ".join(sentences)]
