@@ -98,13 +98,13 @@ def clean(text: str, *, avoid: Iterable[str] = ()) -> str:
     return sentence
 
 
-async def _generate(model: llm.LLM, prompt: str) -> str:
+async def _generate(model: llm.LLM, prompt: str, *, max_tokens: int = MAX_TOKENS) -> str:
     """The model's reply to `prompt`, read up to its first sentence end."""
     ctx = llm.ChatContext()
     ctx.add_message(role="system", content=[prompt])
     text = ""
     async with model.chat(chat_ctx=ctx, conn_options=_ATTEMPT,
-                          extra_kwargs={"max_tokens": MAX_TOKENS, "temperature": TEMPERATURE}) as stream:
+                          extra_kwargs={"max_tokens": max_tokens, "temperature": TEMPERATURE}) as stream:
         async for chunk in stream:
             text += (chunk.delta.content or "") if chunk.delta else ""
             if _SENTENCE.match(text.strip()):
@@ -120,6 +120,17 @@ async def warm_up(model: llm.LLM, prompts: PromptLibrary) -> None:
         await asyncio.wait_for(_generate(model, prompt), WARM_UP_TIMEOUT)
     except Exception as exc:  # nothing depends on it
         log.debug("warm-up request failed: %r", exc)
+
+
+async def prefill(model: llm.LLM, prompts: PromptLibrary, answer: str, *, phase: str) -> None:
+    """Have the model read the acknowledgement prompt for the answer so far (an interim transcript), one token
+    written and unused: a local server keeps what it read, so when the answer is over only its last words are left
+    to read before the acknowledgement (about 0.3 s less on the 0.5B for a 40-word answer)."""
+    prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase)
+    try:
+        await asyncio.wait_for(_generate(model, prompt, max_tokens=1), TIMEOUT)
+    except Exception as exc:  # nothing depends on it
+        log.debug("prefill request failed: %r", exc)
 
 
 async def acknowledge(model: llm.LLM, prompts: PromptLibrary, answer: str, *, then: str, phase: str,

@@ -37,12 +37,12 @@ from typing import Any
 
 from livekit.agents import Agent, APIError, RunContext, ToolError, function_tool, llm
 from livekit.agents.voice import ModelSettings, SpeechHandle
-from livekit.agents.voice.events import UserStateChangedEvent
+from livekit.agents.voice.events import UserInputTranscribedEvent, UserStateChangedEvent
 from livekit.agents.voice.generation import update_instructions
 
 from engine.events import Event, InterviewEnded, PhaseEntered
 from engine.phases import Phase
-from pipeline.acknowledge import acknowledge, warm_up
+from pipeline.acknowledge import acknowledge, prefill, warm_up
 from pipeline.driver import EndReason, InterviewDriver, InvalidAnswer, Step, collecting
 from pipeline.phrasing import Line
 
@@ -346,16 +346,36 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         super().__init__(driver, opening=opening)
         self._last_ack = ""
         self._warm_up: asyncio.Task[None] | None = None
+        self._partial = ""  # the newest interim transcript not yet read into the model
+        self._prefill: asyncio.Task[None] | None = None
 
     async def on_enter(self) -> None:
         await super().on_enter()
         # while the greeting is said: the candidate's first acknowledgement then finds the model loaded
         self._warm_up = asyncio.create_task(warm_up(self._text_llm(), self.driver.prompts), name="sima-llm-warm-up")
+        self.session.on("user_input_transcribed", self._on_transcribed)
 
     async def on_exit(self) -> None:
-        if self._warm_up is not None:
-            self._warm_up.cancel()
+        self.session.off("user_input_transcribed", self._on_transcribed)
+        for task in (self._warm_up, self._prefill):
+            if task is not None:
+                task.cancel()
         await super().on_exit()
+
+    def _on_transcribed(self, ev: UserInputTranscribedEvent) -> None:
+        """While the candidate speaks, each interim transcript (early transcription's finished pieces) is read into
+        the model, one request at a time, the newest text only."""
+        if ev.is_final or not ev.transcript.strip():
+            return
+        self._partial = ev.transcript
+        if self._prefill is None or self._prefill.done():
+            self._prefill = asyncio.create_task(self._prefill_newest(), name="sima-llm-prefill")
+
+    async def _prefill_newest(self) -> None:
+        while self._partial:
+            answer, self._partial = self._partial, ""
+            phase = self.driver.engine.phase or Phase.WRAP_UP
+            await prefill(self._text_llm(), self.driver.prompts, answer, phase=phase.value)
 
     def _text_llm(self) -> llm.LLM:
         model = self.session.llm

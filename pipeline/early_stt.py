@@ -5,7 +5,8 @@ LiveKit's `StreamAdapter` sends a whole utterance to the STT once the VAD says i
 is on the reply's critical path: Whisper tiny.en on 2 cores takes about 0.9 s for a 20-second answer. Here, once at
 least `min_piece` seconds are pending and the VAD hears a pause of `pause` seconds (between sentences; shorter than
 the end-of-turn silence), the pending audio is transcribed in the background. At the end of speech only the rest
-is, and the pieces' texts are joined, in order, into the turn's one final transcript.
+is, and the pieces' texts are joined, in order, into the turn's one final transcript. The pieces transcribed while
+the answer goes on are reported as interim transcripts.
 
 Pauses are silence, so no word is ever split; each piece loses only the context of the one before it.
 
@@ -19,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from typing import Any
@@ -37,7 +39,7 @@ class EarlyTranscription(STT):
     """A streaming STT over a non-streaming one: VAD-cut utterances, transcribed piece by piece as they are spoken."""
 
     def __init__(self, *, stt: STT, vad: VAD, pause: float, min_piece: float) -> None:
-        super().__init__(capabilities=STTCapabilities(streaming=True, interim_results=False))
+        super().__init__(capabilities=STTCapabilities(streaming=True, interim_results=True))
         self._stt = stt
         self._vad = vad
         self.pause = pause
@@ -150,6 +152,8 @@ class _Utterance:
         self.pending = _seconds(frames)
         self.pieces: list[tuple[asyncio.Task[SpeechEvent], float]] = []
         self.spoke_since_cut = True
+        self.reported = 0  # pieces already sent on as an interim transcript
+        self.finished = False
 
     def hear(self, ev: VADEvent) -> None:
         self.frames += ev.frames
@@ -160,34 +164,55 @@ class _Utterance:
             self._cut()
 
     def _cut(self) -> None:
-        self.pieces.append((self.stream.transcribe(self.frames), self.pending))
+        task = self.stream.transcribe(self.frames)
+        task.add_done_callback(lambda _: self._report())
+        self.pieces.append((task, self.pending))
         log.debug("early transcription: piece %d, %.1f s", len(self.pieces), self.pending)
         self.frames, self.pending, self.spoke_since_cut = [], 0.0, False
 
+    def _report(self) -> None:
+        """While the answer goes on, what its first pieces said, as an interim transcript (a listener can start on
+        it: the agent reads it into its LLM's prompt cache)."""
+        done = list(itertools.takewhile(lambda p: p[0].done() and not p[0].cancelled() and not p[0].exception(),
+                                        self.pieces))
+        if self.finished or len(done) <= self.reported:
+            return
+        self.reported = len(done)
+        data = _joined([(task.result(), seconds) for task, seconds in done])
+        if data is not None:
+            self.stream._event_ch.send_nowait(SpeechEvent(SpeechEventType.INTERIM_TRANSCRIPT, alternatives=[data]))
+
     async def finish(self) -> SpeechData | None:
         """The whole utterance's transcript: the last piece, then every piece's text in order."""
+        self.finished = True
         if self.spoke_since_cut or not self.pieces:  # after a cut in the final silence there is nothing left
             self._cut()
         try:
             events = await asyncio.gather(*(task for task, _ in self.pieces))
         finally:
             await self.cancel()
-        said = [(ev.alternatives[0], seconds) for ev, (_, seconds) in zip(events, self.pieces, strict=True)
-                if ev.alternatives and ev.alternatives[0].text.strip()]
-        if not said:
-            return None
-        total = sum(seconds for _, seconds in said)
-        first = said[0][0]
-        return SpeechData(
-            language=first.language,
-            text=" ".join(data.text.strip() for data, _ in said),
-            confidence=sum(data.confidence * seconds for data, seconds in said) / total if total else first.confidence,
-            start_time=0.0,
-            end_time=total,
-        )
+        return _joined(list(zip(events, (seconds for _, seconds in self.pieces), strict=True)))
 
     async def cancel(self) -> None:
+        self.finished = True
         await utils.aio.cancel_and_wait(*(task for task, _ in self.pieces if not task.done()))
+
+
+def _joined(pieces: list[tuple[SpeechEvent, float]]) -> SpeechData | None:
+    """The pieces' texts as one, in order, with their confidence weighted by duration; None if nothing was said."""
+    said = [(ev.alternatives[0], seconds) for ev, seconds in pieces
+            if ev.alternatives and ev.alternatives[0].text.strip()]
+    if not said:
+        return None
+    total = sum(seconds for _, seconds in said)
+    first = said[0][0]
+    return SpeechData(
+        language=first.language,
+        text=" ".join(data.text.strip() for data, _ in said),
+        confidence=sum(data.confidence * seconds for data, seconds in said) / total if total else first.confidence,
+        start_time=0.0,
+        end_time=total,
+    )
 
 
 def _seconds(frames: list[rtc.AudioFrame]) -> float:

@@ -99,3 +99,22 @@ async def test_warming_up_asks_once_and_never_fails(templates) -> None:
     async with ScriptedOpenAI(lambda body: Reply(status=500)) as server:
         await acknowledge.warm_up(scripted_llm(server.base_url), templates)
     assert len(server.requests) == 1 and server.requests[0]["max_tokens"] == MAX_TOKENS
+
+
+async def test_prefilling_reads_the_answer_so_far_into_the_same_prompt(templates) -> None:
+    partial = ANSWER.split(" and ")[0]  # what the first pieces of the answer said
+    async with ScriptedOpenAI(lambda body: Reply(text="Thanks.")) as server:
+        model = scripted_llm(server.base_url)
+        await acknowledge.prefill(model, templates, partial, phase="technical")
+        await acknowledge.acknowledge(model, templates, ANSWER, then=QUESTION, phase="technical")
+    early, final = (body["messages"][0]["content"] for body in server.requests)
+    assert server.requests[0]["max_tokens"] == 1 and server.requests[1]["max_tokens"] == MAX_TOKENS
+    # the whole prompt up to the partial answer's closing quote is the final prompt's start: a server that keeps
+    # what it read has only the rest of the answer left to read
+    assert final.startswith(early[:early.rindex(json.dumps(partial)) + len(json.dumps(partial)) - 1])
+
+
+async def test_prefilling_never_fails(templates) -> None:
+    async with ScriptedOpenAI(lambda body: Reply(status=500)) as server:
+        await acknowledge.prefill(scripted_llm(server.base_url), templates, ANSWER, phase="technical")
+    assert len(server.requests) == 1

@@ -74,9 +74,11 @@ async def test_the_first_sentence_is_transcribed_while_the_second_is_spoken() ->
         adapter = EarlyTranscription(stt=whisper, vad=silero.VAD.load(), pause=0.2, min_piece=2.0)
         events = await hear(adapter, samples, rate)
 
-    kinds = [ev.type for _, ev in events]
+    kinds = [ev.type for _, ev in events if ev.type != stt.SpeechEventType.INTERIM_TRANSCRIPT]
     assert kinds == [stt.SpeechEventType.START_OF_SPEECH, stt.SpeechEventType.END_OF_SPEECH,
                      stt.SpeechEventType.FINAL_TRANSCRIPT]
+    # the first piece's text came last, after the speech ended: no interim transcript then
+    assert stt.SpeechEventType.INTERIM_TRANSCRIPT not in [ev.type for _, ev in events]
     [(first_at, first_len), (last_at, last_len)] = requested
     end_at = events[1][0]
     assert first_at < end_at - 2.5, "the first sentence went to the STT while the second was being spoken"
@@ -87,6 +89,23 @@ async def test_the_first_sentence_is_transcribed_while_the_second_is_spoken() ->
     final = events[2][1]
     assert final.alternatives[0].text == "My name is Ada. I build backend services."
     assert final.speech_end_time is not None
+
+
+async def test_what_the_first_pieces_said_comes_as_interim_transcripts_while_the_answer_goes_on() -> None:
+    texts = iter(["My name is Ada.", "I build backend services."])
+    samples, rate = answer(pause=0.1)
+    async with ScriptedOpenAI(lambda body: None, transcriber=lambda wav: next(texts)) as server:  # type: ignore[arg-type]
+        whisper = openai.STT(base_url=server.base_url, api_key="test", model="whisper-1")
+        adapter = EarlyTranscription(stt=whisper, vad=silero.VAD.load(), pause=0.2, min_piece=2.0)
+        assert adapter.capabilities.interim_results
+        events = await hear(adapter, samples, rate)
+
+    end_at = next(at for at, ev in events if ev.type == stt.SpeechEventType.END_OF_SPEECH)
+    interims = [(at, ev.alternatives[0].text) for at, ev in events if ev.type == stt.SpeechEventType.INTERIM_TRANSCRIPT]
+    [final] = [ev.alternatives[0].text for _, ev in events if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT]
+    assert interims[0][1] == "My name is Ada." and interims[0][0] < end_at - 2.5, "while the second sentence is said"
+    assert all(final.startswith(text) and at < end_at + 0.1 for at, text in interims)  # none after the speech ended
+    assert final == "My name is Ada. I build backend services."
 
 
 @pytest.mark.parametrize(("pause", "min_piece"), [(0.45, 2.0), (0.2, 5.0)], ids=["short-pause", "short-piece"])

@@ -7,11 +7,13 @@ the TTS was asked to say can be held against the transcript.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from livekit.agents.voice.events import UserInputTranscribedEvent
 from livekit.plugins import openai
 
 from engine.phases import Phase
@@ -21,6 +23,7 @@ from pipeline.audio_io import WavFileOutput
 from pipeline.providers import ProviderStack
 from pipeline.session import InterviewSession, InterviewSetup
 from tests.pipeline.conftest import scripted_llm, short_settings, text_profile
+from tests.pipeline.test_audio_turn import wait_until
 from tests.pipeline.test_interview_tools import assert_persisted, elapse, go_quiet
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
@@ -137,3 +140,26 @@ async def test_the_code_speaks_every_question_and_the_llm_only_acknowledges(
     assert len(server.requests) == len(SCRIPT) + 1  # and one to warm the model up
     assert all(len(b["messages"]) == 1 and b["max_tokens"] == acknowledge.MAX_TOKENS for b in server.requests)
     assert any(json.dumps(INTRO) in b["messages"][0]["content"] for b in server.requests)
+
+
+async def test_interim_transcripts_are_read_into_the_model_while_the_candidate_speaks(real_banks, templates, clock,
+                                                                                      journal) -> None:
+    async with ScriptedOpenAI(lambda body: Reply(text="Thank you.")) as server:
+        interview = InterviewSession(verbatim_setup(real_banks, templates), spoken_stack(server.base_url), journal,
+                                     clock=clock)
+        await interview.start(capture_run=True)
+        warmed = len(server.requests)  # the warm-up while the greeting is said
+
+        def heard(text: str, *, final: bool) -> None:
+            interview.session.emit("user_input_transcribed",
+                                   UserInputTranscribedEvent(transcript=text, is_final=final, language="en"))
+
+        first = INTRO.split(", with")[0]
+        heard(first, final=False)
+        await wait_until(lambda: len(server.requests) > warmed)
+        heard(INTRO, final=True)  # the final transcript is the answer itself: the acknowledgement reads it
+        await asyncio.sleep(0.2)
+        await interview.aclose()
+
+    [prefilled] = server.requests[warmed:]
+    assert prefilled["max_tokens"] == 1 and json.dumps(first) in prefilled["messages"][0]["content"]
