@@ -20,6 +20,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from livekit.agents import APIConnectOptions, llm
 
@@ -33,6 +34,7 @@ MAX_WORDS = 12
 TIMEOUT = 5.0  # seconds; past this the candidate has waited long enough: the words go out without it
 WARM_UP_TIMEOUT = 60.0
 TEMPERATURE = 0.5
+DRAFT_COVER = 0.5  # a draft written for at least this share of the answer's words stands for the whole answer
 ECHO_WORDS = 4  # this many words in a row shared with the prompt, the answer or the words that follow: an echo
 _ATTEMPT = APIConnectOptions(max_retry=0, timeout=TIMEOUT)
 
@@ -98,13 +100,13 @@ def clean(text: str, *, avoid: Iterable[str] = ()) -> str:
     return sentence
 
 
-async def _generate(model: llm.LLM, prompt: str, *, max_tokens: int = MAX_TOKENS) -> str:
+async def _generate(model: llm.LLM, prompt: str) -> str:
     """The model's reply to `prompt`, read up to its first sentence end."""
     ctx = llm.ChatContext()
     ctx.add_message(role="system", content=[prompt])
     text = ""
     async with model.chat(chat_ctx=ctx, conn_options=_ATTEMPT,
-                          extra_kwargs={"max_tokens": max_tokens, "temperature": TEMPERATURE}) as stream:
+                          extra_kwargs={"max_tokens": MAX_TOKENS, "temperature": TEMPERATURE}) as stream:
         async for chunk in stream:
             text += (chunk.delta.content or "") if chunk.delta else ""
             if _SENTENCE.match(text.strip()):
@@ -122,29 +124,49 @@ async def warm_up(model: llm.LLM, prompts: PromptLibrary) -> None:
         log.debug("warm-up request failed: %r", exc)
 
 
-async def prefill(model: llm.LLM, prompts: PromptLibrary, answer: str, *, phase: str) -> None:
-    """Have the model read the acknowledgement prompt for the answer so far (an interim transcript), one token
-    written and unused: a local server keeps what it read, so when the answer is over only its last words are left
-    to read before the acknowledgement (about 0.3 s less on the 0.5B for a 40-word answer)."""
-    prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase)
-    try:
-        await asyncio.wait_for(_generate(model, prompt, max_tokens=1), TIMEOUT)
-    except Exception as exc:  # nothing depends on it
-        log.debug("prefill request failed: %r", exc)
+@dataclass(frozen=True)
+class Draft:
+    """An acknowledgement written for the start of an answer while the candidate was still speaking."""
+
+    answer: str
+    prompt: str
+    raw: str
+
+    def covers(self, answer: str) -> bool:
+        """True if this was written for the first DRAFT_COVER or more of `answer`'s words."""
+        said, whole = _WORD.findall(self.answer.lower()), _WORD.findall(answer.lower())
+        return bool(said) and whole[:len(said)] == said and len(said) >= DRAFT_COVER * len(whole)
 
 
-async def acknowledge(model: llm.LLM, prompts: PromptLibrary, answer: str, *, then: str, phase: str,
-                      previous: str = "") -> str:
-    """A short acknowledgement of `answer` to say before `then`; "" when there is none worth saying.
-
-    `previous` is the last acknowledgement spoken: the same words twice in a row sound mechanical, so they are dropped.
-    """
+async def draft(model: llm.LLM, prompts: PromptLibrary, answer: str, *, phase: str) -> Draft | None:
+    """An acknowledgement of the answer so far (an interim transcript), to say at once when the answer is over if
+    it was written for most of it: an acknowledgement says nothing of the answer's content, and the model's time
+    (about 0.5 s on the 0.5B) then passes while the candidate is still talking. None if the model failed."""
     prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase)
     try:
         raw = await asyncio.wait_for(_generate(model, prompt), TIMEOUT)
-    except Exception as exc:  # any failure only costs the acknowledgement; the words still follow
-        log.warning("no acknowledgement: the LLM failed: %r", exc)
-        return ""
+    except Exception as exc:  # the acknowledgement is then asked for when the answer is over
+        log.debug("draft acknowledgement failed: %r", exc)
+        return None
+    return Draft(answer, prompt, raw)
+
+
+async def acknowledge(model: llm.LLM, prompts: PromptLibrary, answer: str, *, then: str, phase: str,
+                      previous: str = "", drafted: Draft | None = None) -> str:
+    """A short acknowledgement of `answer` to say before `then`; "" when there is none worth saying.
+
+    `previous` is the last acknowledgement spoken: the same words twice in a row sound mechanical, so they are dropped.
+    A `drafted` acknowledgement that covers the answer is used without asking the model again.
+    """
+    if drafted is not None and drafted.covers(answer):
+        prompt, raw = drafted.prompt, drafted.raw
+    else:
+        prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase)
+        try:
+            raw = await asyncio.wait_for(_generate(model, prompt), TIMEOUT)
+        except Exception as exc:  # any failure only costs the acknowledgement; the words still follow
+            log.warning("no acknowledgement: the LLM failed: %r", exc)
+            return ""
     ack = clean(raw, avoid=[_QUOTED.sub(" ", prompt), answer, then])
     if ack and ack.lower() == previous.lower():
         log.info("acknowledgement dropped (said last time): %r", ack)

@@ -42,7 +42,7 @@ from livekit.agents.voice.generation import update_instructions
 
 from engine.events import Event, InterviewEnded, PhaseEntered
 from engine.phases import Phase
-from pipeline.acknowledge import acknowledge, prefill, warm_up
+from pipeline.acknowledge import Draft, acknowledge, draft, warm_up
 from pipeline.driver import EndReason, InterviewDriver, InvalidAnswer, Step, collecting
 from pipeline.phrasing import Line
 
@@ -346,8 +346,8 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         super().__init__(driver, opening=opening)
         self._last_ack = ""
         self._warm_up: asyncio.Task[None] | None = None
-        self._partial = ""  # the newest interim transcript not yet read into the model
-        self._prefill: asyncio.Task[None] | None = None
+        self._partial = ""  # the newest interim transcript not yet drafted for
+        self._drafting: asyncio.Task[Draft | None] | None = None
 
     async def on_enter(self) -> None:
         await super().on_enter()
@@ -357,25 +357,40 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
 
     async def on_exit(self) -> None:
         self.session.off("user_input_transcribed", self._on_transcribed)
-        for task in (self._warm_up, self._prefill):
+        for task in (self._warm_up, self._drafting):
             if task is not None:
                 task.cancel()
         await super().on_exit()
 
     def _on_transcribed(self, ev: UserInputTranscribedEvent) -> None:
-        """While the candidate speaks, each interim transcript (early transcription's finished pieces) is read into
-        the model, one request at a time, the newest text only."""
+        """While the candidate speaks, each interim transcript (early transcription's finished pieces) gets a draft
+        acknowledgement, one request at a time, for the newest text only."""
         if ev.is_final or not ev.transcript.strip():
             return
         self._partial = ev.transcript
-        if self._prefill is None or self._prefill.done():
-            self._prefill = asyncio.create_task(self._prefill_newest(), name="sima-llm-prefill")
+        if self._drafting is None or self._drafting.done():
+            self._drafting = asyncio.create_task(self._draft_newest(), name="sima-ack-draft")
 
-    async def _prefill_newest(self) -> None:
+    async def _draft_newest(self) -> Draft | None:
+        written = None
         while self._partial:
             answer, self._partial = self._partial, ""
             phase = self.driver.engine.phase or Phase.WRAP_UP
-            await prefill(self._text_llm(), self.driver.prompts, answer, phase=phase.value)
+            written = await draft(self._text_llm(), self.driver.prompts, answer, phase=phase.value)
+        return written
+
+    async def _take_draft(self, *, wanted: bool) -> Draft | None:
+        """The draft for the answer just given, if `wanted` (waiting for one being written: the model is busy with
+        it anyway); drafting stops either way."""
+        task, self._drafting, self._partial = self._drafting, None, ""
+        if task is None or not wanted:
+            if task is not None:
+                task.cancel()
+            return None
+        try:
+            return await task
+        except asyncio.CancelledError:
+            return None
 
     def _text_llm(self) -> llm.LLM:
         model = self.session.llm
@@ -394,9 +409,10 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
             return  # no candidate turn to answer: nothing of the LLM's own is ever said
         answer, step = turn
         ack = ""
+        drafted = await self._take_draft(wanted=step.acknowledge)
         if step.acknowledge:
             ack = await acknowledge(self._text_llm(), self.driver.prompts, answer, then=step.words,
-                                    phase=phase.value, previous=self._last_ack)
+                                    phase=phase.value, previous=self._last_ack, drafted=drafted)
             self._last_ack = ack or self._last_ack
         # one piece of text: the transcript LiveKit records is exactly what the TTS says
         yield " ".join(part for part in (ack, step.words) if part)

@@ -101,20 +101,33 @@ async def test_warming_up_asks_once_and_never_fails(templates) -> None:
     assert len(server.requests) == 1 and server.requests[0]["max_tokens"] == MAX_TOKENS
 
 
-async def test_prefilling_reads_the_answer_so_far_into_the_same_prompt(templates) -> None:
-    partial = ANSWER.split(" and ")[0]  # what the first pieces of the answer said
-    async with ScriptedOpenAI(lambda body: Reply(text="Thanks.")) as server:
+async def test_a_draft_written_while_the_candidate_speaks_stands_for_the_whole_answer(templates) -> None:
+    words = ANSWER.split()
+    half = " ".join(words[:len(words) // 2 + 1])
+    async with ScriptedOpenAI(lambda body: Reply(text="Got it, thank you. What next?")) as server:
         model = scripted_llm(server.base_url)
-        await acknowledge.prefill(model, templates, partial, phase="technical")
-        await acknowledge.acknowledge(model, templates, ANSWER, then=QUESTION, phase="technical")
-    early, final = (body["messages"][0]["content"] for body in server.requests)
-    assert server.requests[0]["max_tokens"] == 1 and server.requests[1]["max_tokens"] == MAX_TOKENS
-    # the whole prompt up to the partial answer's closing quote is the final prompt's start: a server that keeps
-    # what it read has only the rest of the answer left to read
-    assert final.startswith(early[:early.rindex(json.dumps(partial)) + len(json.dumps(partial)) - 1])
+        drafted = await acknowledge.draft(model, templates, half, phase="technical")
+        assert drafted is not None and json.dumps(half) in server.requests[0]["messages"][0]["content"]
+        # the draft covers the first half of the answer's words: it is used, cleaned, with no second request
+        ack = await acknowledge.acknowledge(model, templates, ANSWER, then=QUESTION, phase="technical",
+                                            drafted=drafted)
+        assert ack == "Got it, thank you." and len(server.requests) == 1
+        # a draft for less of the answer, or for other words, is not
+        for other in (" ".join(words[:len(words) // 2 - 1]), "I would roll back"):
+            stale = await acknowledge.draft(model, templates, other, phase="technical")
+            assert stale is not None and not stale.covers(ANSWER)
+        await acknowledge.acknowledge(model, templates, ANSWER, then=QUESTION, phase="technical", drafted=stale)
+    assert len(server.requests) == 4 and json.dumps(ANSWER) in server.requests[-1]["messages"][0]["content"]
 
 
-async def test_prefilling_never_fails(templates) -> None:
+async def test_a_draft_is_checked_against_the_words_that_follow() -> None:
+    drafted = acknowledge.Draft(answer="I would start", prompt="Write a short acknowledgement.",
+                                raw="Okay, thanks, how do you roll back.")
+    assert await acknowledge.acknowledge(None, None, "I would start over", then=QUESTION,  # type: ignore[arg-type]
+                                         phase="technical", drafted=drafted) == ""
+
+
+async def test_drafting_never_fails(templates) -> None:
     async with ScriptedOpenAI(lambda body: Reply(status=500)) as server:
-        await acknowledge.prefill(scripted_llm(server.base_url), templates, ANSWER, phase="technical")
+        assert await acknowledge.draft(scripted_llm(server.base_url), templates, ANSWER, phase="technical") is None
     assert len(server.requests) == 1

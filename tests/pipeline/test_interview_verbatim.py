@@ -7,7 +7,6 @@ the TTS was asked to say can be held against the transcript.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -142,24 +141,34 @@ async def test_the_code_speaks_every_question_and_the_llm_only_acknowledges(
     assert any(json.dumps(INTRO) in b["messages"][0]["content"] for b in server.requests)
 
 
-async def test_interim_transcripts_are_read_into_the_model_while_the_candidate_speaks(real_banks, templates, clock,
-                                                                                      journal) -> None:
-    async with ScriptedOpenAI(lambda body: Reply(text="Thank you.")) as server:
+async def test_the_acknowledgement_is_drafted_while_the_candidate_speaks(real_banks, templates, clock, journal,
+                                                                         tmp_path: Path) -> None:
+    async with ScriptedOpenAI(lambda body: Reply(text="Nice to meet you, thank you.")) as server:
         interview = InterviewSession(verbatim_setup(real_banks, templates), spoken_stack(server.base_url), journal,
                                      clock=clock)
+        interview.session.output.audio = WavFileOutput(tmp_path / "agent.wav")
         await interview.start(capture_run=True)
         warmed = len(server.requests)  # the warm-up while the greeting is said
 
-        def heard(text: str, *, final: bool) -> None:
+        def heard(text: str) -> None:  # an interim transcript: early transcription's first pieces
             interview.session.emit("user_input_transcribed",
-                                   UserInputTranscribedEvent(transcript=text, is_final=final, language="en"))
+                                   UserInputTranscribedEvent(transcript=text, is_final=False, language="en"))
 
-        first = INTRO.split(", with")[0]
-        heard(first, final=False)
-        await wait_until(lambda: len(server.requests) > warmed)
-        heard(INTRO, final=True)  # the final transcript is the answer itself: the acknowledgement reads it
-        await asyncio.sleep(0.2)
+        first = INTRO.split(" I'm applying")[0]
+        heard(first)
+        await wait_until(lambda: len(server.requests) == warmed + 1)
+        most = INTRO.split(", with")[0]
+        heard(most)  # the next piece: a draft for more of the answer
+        await wait_until(lambda: len(server.requests) == warmed + 2)
+        await interview.session.run(user_input=INTRO)  # the answer is over
+        question = interview.engine.current_question
+        said = interview.turns[-1].text
         await interview.aclose()
 
-    [prefilled] = server.requests[warmed:]
-    assert prefilled["max_tokens"] == 1 and json.dumps(first) in prefilled["messages"][0]["content"]
+    drafts = server.requests[warmed:]
+    assert len(drafts) == 2
+    assert all(json.dumps(text) in body["messages"][0]["content"] for body, text in zip(drafts, (first, most),
+                                                                                        strict=True))
+    # the draft for most of the answer was said, with no request once the answer was over
+    assert question is not None and said == f"Nice to meet you, thank you. Let's move on to your experience. " \
+                                            f"{question.text}"
