@@ -34,7 +34,7 @@ MAX_WORDS = 12
 TIMEOUT = 5.0  # seconds; past this the candidate has waited long enough: the words go out without it
 WARM_UP_TIMEOUT = 60.0
 TEMPERATURE = 0.5
-DRAFT_COVER = 0.5  # a draft written for at least this share of the answer's words stands for the whole answer
+DRAFT_COVER = 0.25  # a draft written for at least this share of the answer's words stands for the whole answer
 ECHO_WORDS = 4  # this many words in a row shared with the prompt, the answer or the words that follow: an echo
 _ATTEMPT = APIConnectOptions(max_retry=0, timeout=TIMEOUT)
 
