@@ -62,6 +62,14 @@ class InterviewRow(Base):
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # where the interview runs, so a job that starts in the same room (or for the same invitation) resumes it
+    room: Mapped[str | None] = mapped_column(String(200), index=True)
+    invitation_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: unfinished, resumable
+    end_reason: Mapped[str | None] = mapped_column(String(64))
+    # the candidate's consent to be recorded and evaluated, as given on the consent page
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_text: Mapped[str | None] = mapped_column(Text)
 
 
 class TurnRow(Base):
@@ -96,6 +104,8 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a failed job is claimable again from this time (backoff); None: only `sima evaluations retry` requeues it
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class EvaluationRow(Base):
@@ -111,3 +121,30 @@ class EvaluationRow(Base):
     json_path: Mapped[str] = mapped_column(Text)
     html_path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt (`next_attempt_at`)
+    RUNNING = "running"  # leased by a sender
+    DELIVERED = "delivered"  # the receiver answered 2xx
+
+
+class WebhookDeliveryRow(Base):
+    """The webhook outbox: one row per event and URL, written in the same process that saw the event, sent later."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64))  # the same for every URL an event goes to
+    event: Mapped[str] = mapped_column(String(64))
+    interview_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    status: Mapped[str] = mapped_column(String(16), index=True, default=DeliveryStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, or_, select, text, update
+from sqlalchemy import Engine, create_engine, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,12 +32,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.phases import Level
 from engine.snapshot import EngineSnapshot
 from engine.transcript import InterviewRecord, Turn, TurnMetrics
-from storage.models import Base, EvaluationRow, InterviewRow, JobRow, JobStatus, TurnRow, utcnow
+from storage.migrate import upgrade
+from storage.models import EvaluationRow, InterviewRow, JobRow, JobStatus, TurnRow, utcnow
 
 log = logging.getLogger(__name__)
-
-# Serialises schema creation when several workers start at once against one Postgres database.
-_SCHEMA_LOCK_KEY = 0x5149_4D41
 
 
 class StorageError(Exception):
@@ -119,15 +117,13 @@ def _job_info(row: JobRow) -> JobInfo:
 
 
 class Store:
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, migrate: bool = True):
         self.url = normalise_url(url)
         self.dialect = self.url.get_backend_name()
         self.engine: Engine = self._create_engine()
         self._session = sessionmaker(self.engine, expire_on_commit=False)
-        with self.engine.begin() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
-            Base.metadata.create_all(conn)
+        if migrate:
+            upgrade(self.engine)
 
     def _create_engine(self) -> Engine:
         if self.dialect == "postgresql":

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
-from storage.models import Base
 from storage.store import Store, normalise_url
 
 POSTGRES_ENV = "SIMA_TEST_POSTGRES_URL"
@@ -20,9 +19,11 @@ def _postgres_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         pytest.skip(f"Postgres run needs ${POSTGRES_ENV}: eval \"$(.ci/postgres.sh start)\"")
-    # Each test starts from empty tables; the throwaway server holds nothing else.
+    # Each test starts from an empty database (no tables, no migration record); the throwaway server holds nothing else.
     engine = create_engine(normalise_url(url))
-    Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
 
