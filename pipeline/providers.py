@@ -27,8 +27,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from livekit.agents import llm, stt, tts, vad
-from livekit.agents.types import NOT_GIVEN
+from livekit.agents import inference, llm, stt, tts, vad
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from livekit.local_inference import init_eot
 from livekit.plugins import deepgram, openai, silero
 
 from pipeline.early_stt import EarlyTranscription
@@ -46,30 +47,47 @@ DEFAULT_OPENAI_VOICE = "coral"  # the seed's voice
 
 @dataclass
 class ProviderStack:
-    """What an AgentSession is built from; `stt`, `tts` and `vad` are None for a text-only session."""
+    """What an AgentSession is built from; `stt`, `tts` and `vad` are None for a text-only session, `turn_detector`
+    unless the profile's `turn_detection` is `turn-detector`."""
 
     llm: llm.LLM
     stt: stt.STT | None = None
     tts: tts.TTS | None = None
     vad: vad.VAD | None = None
+    turn_detector: inference.TurnDetector | None = None
 
     def for_session(self) -> ProviderStack:
-        """This stack for one more session: the same providers, but a VAD object of its own.
+        """This stack for one more session: the same providers, but a VAD and a turn detector object of its own.
 
-        LiveKit emits every VAD stream's metrics on its VAD object, to the listeners of every session using that
-        object, so sessions sharing one cost O(N²) callbacks a second (measured at 25 sessions in one process:
-        P95 turn latency 1.47 s shared, 1.30 s each with its own, against 1.22 s for a single session). A Silero
-        VAD object is cheap when it reuses the loaded ONNX model; another VAD keeps its own object.
+        LiveKit emits every VAD stream's (and turn detector stream's) metrics on its parent object, to the listeners
+        of every session using that object, so sessions sharing one cost O(N²) callbacks a second (measured at 25
+        sessions in one process: P95 turn latency 1.47 s shared, 1.30 s each with its own, against 1.22 s for a
+        single session). The objects are cheap: the models stay loaded once per process (the ONNX session of the
+        Silero plugin; the native models of livekit-local-inference are process singletons) and each stream keeps
+        its own state.
 
-        >>> stack = ProviderStack(llm=openai.LLM(api_key="k"), vad=silero.VAD.load())   # doctest: +SKIP
+        >>> stack = ProviderStack(llm=openai.LLM(api_key="k"), vad=inference.VAD())   # doctest: +SKIP
         >>> stack.for_session().vad is stack.vad                                         # doctest: +SKIP
         False
         """
-        if not isinstance(self.vad, silero.VAD):
-            return self
+        detector = self.turn_detector and _turn_detector(self.turn_detector._opts.thresholds.overrides)
+        return dataclasses.replace(self, vad=_own_vad(self.vad), turn_detector=detector)
+
+
+def _own_vad(shared: vad.VAD | None) -> vad.VAD | None:
+    """Another VAD object over the same loaded model and options; a VAD of another kind is returned as it is."""
+    if isinstance(shared, silero.VAD):
         # the plugin has no public way to share a loaded model between VAD objects; its constructor takes both
-        own = silero.VAD(session=self.vad._onnx_session, opts=self.vad._opts)
-        return dataclasses.replace(self, vad=own)
+        return silero.VAD(session=shared._onnx_session, opts=shared._opts)
+    if isinstance(shared, inference.VAD):
+        # its options dataclass has the constructor's field names; the executor (if any) is shared too
+        return inference.VAD(**dataclasses.asdict(shared._opts), executor=shared._executor)
+    return shared
+
+
+def _turn_detector(unlikely_threshold: NotGivenOr[float | dict[str, float]]) -> inference.TurnDetector:
+    # v1-mini runs in-process (version "v1" is LiveKit's hosted model, which SIMA never calls)
+    return inference.TurnDetector(version="v1-mini", unlikely_threshold=unlikely_threshold)
 
 
 def _options(spec: ProviderSpec, ctx: BuildContext, build: Any, **kwargs: Any) -> Any:
@@ -163,6 +181,13 @@ def _silero_vad(spec: ProviderSpec, ctx: BuildContext) -> vad.VAD:
     return _options(spec, ctx, silero.VAD.load)
 
 
+@register("vad", "silero-native")
+def _native_vad(spec: ProviderSpec, ctx: BuildContext) -> vad.VAD:
+    # LiveKit's native Silero (livekit-local-inference): the weights are in the wheel and loaded once per process;
+    # each stream has its own model state (see bench/vad_cpu.py for its cost against the ONNX plugin's)
+    return _options(spec, ctx, inference.VAD)
+
+
 # ----- stacks ------------------------------------------------------------------------------------------------
 
 
@@ -237,6 +262,10 @@ def build_stack(
         stack.vad = built["vad"][0]
         stack.stt = _stt_chain(built["stt"], profile, stack.vad)
         stack.tts = _tts_chain(built["tts"], fb)
+        if profile.turn_detection == "turn-detector":
+            init_eot()  # load the model (~108 MB) now, not in the first candidate's first turn
+            threshold = profile.turn_detector.unlikely_threshold
+            stack.turn_detector = _turn_detector(NOT_GIVEN if threshold is None else threshold)
     return stack
 
 

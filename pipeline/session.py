@@ -65,11 +65,13 @@ class InterviewSetup:
 
 def session_options(profile: ProfileSettings, stack: ProviderStack) -> dict[str, Any]:
     """AgentSession options from a provider profile (turn detection, endpointing)."""
-    detector = stack.vad if profile.turn_detection == "vad" else stack.stt
+    detector = stack.stt if profile.turn_detection == "stt" else stack.vad
+    # turn-detector: the stack's model object (its own per session, see ProviderStack.for_session)
+    mode = stack.turn_detector if profile.turn_detection == "turn-detector" else profile.turn_detection
     return {
         "turn_handling": {
             # a typed-text session has no audio to detect turns in: each message is a turn
-            "turn_detection": profile.turn_detection if detector is not None else "manual",
+            "turn_detection": mode if detector is not None and mode is not None else "manual",
             "endpointing": {"min_delay": profile.endpointing.min_delay, "max_delay": profile.endpointing.max_delay},
             # adaptive interruption needs LiveKit's hosted inference; the VAD decides here
             "interruption": {"mode": "vad"},

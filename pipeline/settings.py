@@ -45,10 +45,22 @@ class FallbackSettings(Strict):
 
 
 class EndpointingSettings(Strict):
-    """When a candidate's turn is over: silence after speech, in seconds."""
+    """When a candidate's turn is over: silence after speech, in seconds. With `turn_detection: vad` every turn
+    ends after `min_delay`; with `turn-detector`, after `min_delay` when the model hears a finished turn and after
+    `max_delay` when it hears the candidate mid-thought."""
 
     min_delay: float = Field(default=0.5, ge=0, le=10)
     max_delay: float = Field(default=3.0, ge=0, le=30)
+
+
+class TurnDetectorSettings(Strict):
+    """LiveKit's audio end-of-turn model (`inference.TurnDetector`, v1-mini, in-process; `turn_detection:
+    turn-detector`)."""
+
+    unlikely_threshold: float | None = Field(
+        default=None, gt=0, lt=1,
+        description="end-of-turn probability below which the candidate is heard as mid-thought (waits max_delay); "
+                    "default: LiveKit's calibrated value per language (0.36 for English)")
 
 
 class EarlyTranscriptionSettings(Strict):
@@ -67,7 +79,11 @@ class ProfileSettings(Strict):
     llm: ProviderChain
     tts: ProviderChain
     vad: ProviderSpec = Field(default_factory=lambda: ProviderSpec(provider="silero"))
-    turn_detection: Literal["vad", "stt"] = "vad"
+    turn_detection: Literal["vad", "stt", "turn-detector"] = Field(
+        default="vad",
+        description="vad: a turn ends after a fixed silence; stt: when the STT says so; turn-detector: LiveKit's "
+                    "audio end-of-turn model decides how long the silence must be (see endpointing)")
+    turn_detector: TurnDetectorSettings = Field(default_factory=TurnDetectorSettings)
     endpointing: EndpointingSettings = Field(default_factory=EndpointingSettings)
     early_transcription: EarlyTranscriptionSettings = Field(default_factory=EarlyTranscriptionSettings)
     fallback: FallbackSettings = Field(default_factory=FallbackSettings)
