@@ -20,7 +20,9 @@ from collections.abc import AsyncIterator, Callable
 from livekit.agents import llm
 from livekit.agents.voice.events import ConversationItemAddedEvent
 
+from engine.snapshot import Profile
 from engine.transcript import InterviewRecord
+from pipeline.progress import progress_attributes
 from pipeline.providers import build_stack, stop_services
 from pipeline.session import InterviewSession
 from pipeline.worker import WorkerRuntime
@@ -57,11 +59,20 @@ async def run_text_console(
     *,
     lines: AsyncIterator[str],
     write: Callable[[str, str], None],
+    preset: Profile | None = None,
+    interview_id: str | None = None,
+    on_progress: Callable[[dict[str, str]], None] | None = None,
 ) -> InterviewRecord | None:
-    """Run one typed interview; `write(speaker, text)` shows each turn. Returns the finished record."""
+    """Run one typed interview; `write(speaker, text)` shows each turn. Returns the finished record.
+
+    `preset` and `interview_id` are the web app's (from an invitation); `on_progress` gets the phase and time left
+    (:func:`pipeline.progress.progress_attributes`) at every engine event.
+    """
     stack = build_stack(runtime.setup.profile, runtime.build_ctx, runtime.setting_prefix, audio=False)
     interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
-                                 clock=runtime.clock)
+                                 clock=runtime.clock, preset=preset, interview_id=interview_id)
+    if on_progress is not None:
+        interview.engine.subscribe(lambda _event: on_progress(progress_attributes(interview.engine)))
     closed = asyncio.Event()
 
     def show(ev: ConversationItemAddedEvent) -> None:

@@ -38,6 +38,7 @@ from engine.clock import Clock, RealClock
 from engine.phases import Level
 from engine.snapshot import Profile
 from pipeline.ports import InterviewSink, OnFinished
+from pipeline.progress import ProgressPublisher
 from pipeline.providers import ProviderStack, build_stack, stop_services
 from pipeline.registry import BuildContext
 from pipeline.session import InterviewSession, InterviewSetup
@@ -128,6 +129,8 @@ async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
     interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
                                  clock=runtime.clock, preset=preset)
     ctx.log_context_fields["interview_id"] = interview.interview_id
+    if not ctx.is_fake_job():  # the candidate's page shows the phase and time left from these attributes
+        interview.engine.subscribe(ProgressPublisher(interview.engine, ctx.room.local_participant))
 
     async def finish(reason: str) -> None:
         # the job process lives until its shutdown callbacks are done: the evaluation hook gets to finish
