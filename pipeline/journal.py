@@ -2,6 +2,9 @@
 
 Every turn and snapshot is appended to `<root>/<interview_id>/journal.jsonl` and fsync'd as it happens, so a crash
 loses at most the line being written (a torn last line is skipped on reading). The latest snapshot wins on resume.
+:class:`ReplayingSink` puts a sink that can fail (the database) behind the journal: once a write to it fails, the
+next write first replays the whole journal into it, so turns written while the database was down reach it when it
+is back.
 
 Example::
 
@@ -16,8 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +34,7 @@ from pydantic import ValidationError
 from engine.phases import Level
 from engine.snapshot import EngineSnapshot
 from engine.transcript import Turn
+from pipeline.ports import InterviewSink
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +112,12 @@ class JournalSink:
         level: Level | None,
         started_at: datetime,
         config_hash: str | None,
+        room: str | None = None,
+        invitation_id: str | None = None,
     ) -> None:
         facts = {"interview_id": interview_id, "candidate_name": candidate_name, "role": role,
                  "level": level.value if level else None, "started_at": started_at.isoformat(),
-                 "config_hash": config_hash}
+                 "config_hash": config_hash, "room": room, "invitation_id": invitation_id}
         self._append(interview_id, {"kind": "interview", "interview": facts})
 
     def append_turn(self, interview_id: str, turn: Turn) -> None:
@@ -133,3 +142,94 @@ class JournalSink:
                 f.write(line)
                 f.flush()
                 os.fsync(f.fileno())
+
+
+def replay(journal: Journal, sink: InterviewSink, interview_id: str) -> int:
+    """Write everything `journal` holds into `sink` (idempotent: turns are upserts, the snapshot is the latest);
+    return how many turns were written."""
+    facts = journal.interview
+    if facts is not None:
+        sink.create_interview(
+            interview_id, candidate_name=facts.get("candidate_name"), role=facts.get("role"),
+            level=Level(facts["level"]) if facts.get("level") else None,
+            started_at=datetime.fromisoformat(facts["started_at"]), config_hash=facts.get("config_hash"))
+    for turn in journal.turns:
+        sink.append_turn(interview_id, turn)
+    if journal.snapshot is not None:
+        sink.save_snapshot(interview_id, journal.snapshot)
+    return len(journal.turns)
+
+
+class ReplayingSink:
+    """`primary` (the database) fed from a thread of its own, kept whole from `journal` (which the caller's TeeSink
+    writes first): a write never waits for the database, so a database that hangs or is down holds up neither the
+    interview nor its journal. After a failed write the interview is behind; the thread then replays its journal into
+    `primary` (retrying with backoff, for as long as it takes) before writing anything more for it."""
+
+    def __init__(self, primary: InterviewSink, journal: JournalSink, *, retry_seconds: float = 1.0,
+                 max_retry_seconds: float = 30.0):
+        self.primary = primary
+        self.journal = journal
+        self.retry_seconds = retry_seconds
+        self.max_retry_seconds = max_retry_seconds
+        self.behind: set[str] = set()
+        self._queue: queue.Queue[tuple[str, Callable[[], None]]] = queue.Queue()
+        self._idle = threading.Condition()
+        self._busy = 0
+        self._thread = threading.Thread(target=self._run, name="sima-db-writer", daemon=True)
+        self._thread.start()
+
+    def _put(self, interview_id: str, write: Callable[[], None]) -> None:
+        with self._idle:
+            self._busy += 1
+        self._queue.put((interview_id, write))
+
+    def _catch_up(self, interview_id: str) -> None:
+        written = replay(self.journal.read(interview_id), self.primary, interview_id)
+        self.behind.discard(interview_id)
+        log.info("interview %s: the database is back; replayed %d turns from the journal", interview_id, written)
+
+    def _run(self) -> None:
+        delay = self.retry_seconds
+        while True:
+            try:
+                interview_id, write = self._queue.get(timeout=delay if self.behind else None)
+            except queue.Empty:
+                interview_id, write = next(iter(self.behind)), None  # nothing new: retry the replay
+            try:
+                if interview_id in self.behind:
+                    self._catch_up(interview_id)
+                if write is not None:
+                    write()
+                delay = self.retry_seconds
+            except Exception:
+                if interview_id not in self.behind:
+                    log.warning("interview %s: database write failed; the journal keeps it and it is replayed when "
+                                "the database is back", interview_id, exc_info=True)
+                self.behind.add(interview_id)
+                delay = min(delay * 2, self.max_retry_seconds)
+            finally:
+                if write is not None:
+                    with self._idle:
+                        self._busy -= 1
+                        self._idle.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every write so far reached `primary` (replays included); False if it is still behind."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._busy or self.behind:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(min(left, 0.1))
+        return True
+
+    def create_interview(self, interview_id: str, **meta: Any) -> None:
+        self._put(interview_id, lambda: self.primary.create_interview(interview_id, **meta))
+
+    def append_turn(self, interview_id: str, turn: Turn) -> None:
+        self._put(interview_id, lambda: self.primary.append_turn(interview_id, turn))
+
+    def save_snapshot(self, interview_id: str, snapshot: EngineSnapshot) -> None:
+        self._put(interview_id, lambda: self.primary.save_snapshot(interview_id, snapshot))

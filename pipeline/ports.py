@@ -55,7 +55,9 @@ OnFinished = Callable[[InterviewRecord], Awaitable[None]]
 
 
 class TeeSink:
-    """Writes to several sinks in order, e.g. the database and a local journal.
+    """Writes to several sinks in order, e.g. the local journal and the database: every sink gets every write even
+    when one before it fails (a database error must not cost the journal line that keeps the turn); the first
+    failure is raised once all have been tried, so the caller still hears of it.
 
     >>> TeeSink().append_turn("abc", Turn(index=0, speaker="agent", text="Hi"))  # no sinks: nothing happens
     """
@@ -63,14 +65,21 @@ class TeeSink:
     def __init__(self, *sinks: InterviewSink):
         self.sinks = sinks
 
-    def create_interview(self, interview_id: str, **meta: object) -> None:
+    def _each(self, call: Callable[[InterviewSink], None]) -> None:
+        failure: Exception | None = None
         for sink in self.sinks:
-            sink.create_interview(interview_id, **meta)  # type: ignore[arg-type]
+            try:
+                call(sink)
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def create_interview(self, interview_id: str, **meta: object) -> None:
+        self._each(lambda sink: sink.create_interview(interview_id, **meta))  # type: ignore[arg-type]
 
     def append_turn(self, interview_id: str, turn: Turn) -> None:
-        for sink in self.sinks:
-            sink.append_turn(interview_id, turn)
+        self._each(lambda sink: sink.append_turn(interview_id, turn))
 
     def save_snapshot(self, interview_id: str, snapshot: EngineSnapshot) -> None:
-        for sink in self.sinks:
-            sink.save_snapshot(interview_id, snapshot)
+        self._each(lambda sink: sink.save_snapshot(interview_id, snapshot))

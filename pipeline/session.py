@@ -42,6 +42,7 @@ from pipeline.agent import InterviewerBase, make_agent
 from pipeline.driver import InterviewDriver
 from pipeline.ports import InterviewSink, OnFinished
 from pipeline.providers import ProviderStack
+from pipeline.resume import chat_context
 from pipeline.settings import ProfileSettings
 from pipeline.transcript import TranscriptRecorder
 
@@ -159,6 +160,8 @@ class InterviewSession:
             opening = await self.driver.open(greeting)
         self._persist_snapshot()
         self.agent = make_agent(self.driver, opening=opening)
+        if self._resumed and self.turns:  # the conversation so far is the agent's chat history again
+            await self.agent.update_chat_ctx(chat_context(self.turns))
         self._timers = asyncio.create_task(self._run_timers(), name="sima-engine-timers")
         mode = ("guided, verbatim" if self.driver.verbatim else "guided") if self.driver.guided else "tools"
         log.info("interview %s starting (%s mode)", self.interview_id, mode)

@@ -30,7 +30,9 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from engine.settings import InterviewSettings, Strict
 from engine.yamlsrc import LocatedDoc, SourceError, SourceProblem, load_located_file, problems_from_validation
 from evaluation.settings import EvaluationSettings
+from pipeline.resume import ResumeSettings
 from pipeline.settings import ProfileSettings
+from sima.ops.settings import EvaluationWorkerSettings, MetricsSettings, WebhookSettings
 from storage.settings import StorageSettings
 
 ENV_PREFIX = "SIMA_"
@@ -52,6 +54,10 @@ class AppConfig(Strict):
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     paths: Paths = Field(default_factory=Paths)
+    resume: ResumeSettings = Field(default_factory=ResumeSettings)
+    evaluation_worker: EvaluationWorkerSettings = Field(default_factory=EvaluationWorkerSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     agent_name: str = Field(default="sima-interviewer", description="LiveKit explicit dispatch name")
 
     @field_validator("profile")

@@ -18,13 +18,14 @@ Example::
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, or_, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +34,16 @@ from engine.phases import Level
 from engine.snapshot import EngineSnapshot
 from engine.transcript import InterviewRecord, Turn, TurnMetrics
 from storage.migrate import upgrade
-from storage.models import EvaluationRow, InterviewRow, JobRow, JobStatus, TurnRow, utcnow
+from storage.models import (
+    DeliveryStatus,
+    EvaluationRow,
+    InterviewRow,
+    JobRow,
+    JobStatus,
+    TurnRow,
+    WebhookDeliveryRow,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,24 @@ class JobInfo:
     last_error: str | None
     lease_owner: str | None
     lease_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class InterviewInfo:
+    id: str
+    candidate_name: str | None
+    role: str | None
+    level: str | None
+    started_at: datetime | None
+    config_hash: str | None
+    room: str | None
+    invitation_id: str | None
+    ended_at: datetime | None
+    end_reason: str | None
+    consent_at: datetime | None
+    consent_text: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -109,6 +137,14 @@ def _turn_from_row(row: TurnRow) -> Turn:
                 metrics=TurnMetrics.model_validate(row.metrics) if row.metrics else None)
 
 
+def _interview_info(row: InterviewRow) -> InterviewInfo:
+    return InterviewInfo(id=row.id, candidate_name=row.candidate_name, role=row.role, level=row.level,
+                         started_at=row.started_at, config_hash=row.config_hash, room=row.room,
+                         invitation_id=row.invitation_id, ended_at=row.ended_at, end_reason=row.end_reason,
+                         consent_at=row.consent_at, consent_text=row.consent_text, created_at=row.created_at,
+                         updated_at=row.updated_at)
+
+
 def _job_info(row: JobRow) -> JobInfo:
     return JobInfo(id=row.id, interview_id=row.interview_id, candidate_name=row.record.get("candidate_name"),
                    position=row.record.get("position"), status=JobStatus(row.status), attempts=row.attempts,
@@ -117,8 +153,9 @@ def _job_info(row: JobRow) -> JobInfo:
 
 
 class Store:
-    def __init__(self, url: str, *, migrate: bool = True):
+    def __init__(self, url: str, *, migrate: bool = True, webhook_urls: Sequence[str] = ()):
         self.url = normalise_url(url)
+        self.webhook_urls = list(webhook_urls)  # where "interview.finished" and "evaluation.done" go
         self.dialect = self.url.get_backend_name()
         self.engine: Engine = self._create_engine()
         self._session = sessionmaker(self.engine, expire_on_commit=False)
@@ -149,14 +186,57 @@ class Store:
     # --- interviews, turns, snapshots ---
 
     def create_interview(self, interview_id: str, *, candidate_name: str | None, role: str | None,
-                         level: Level | str | None, started_at: datetime | None, config_hash: str | None) -> None:
+                         level: Level | str | None, started_at: datetime | None, config_hash: str | None,
+                         room: str | None = None, invitation_id: str | None = None) -> None:
         """Record an interview; calling it again for the same id (a resumed interview) changes nothing."""
         stmt = self._insert()(InterviewRow).values(
             id=interview_id, candidate_name=candidate_name, role=role, level=str(level) if level else None,
-            started_at=started_at, config_hash=config_hash, created_at=utcnow(), updated_at=utcnow(),
+            started_at=started_at, config_hash=config_hash, room=room, invitation_id=invitation_id,
+            created_at=utcnow(), updated_at=utcnow(),
         ).on_conflict_do_nothing(index_elements=["id"])
         with self.session() as s, s.begin():
             s.execute(stmt)
+
+    def set_location(self, interview_id: str, *, room: str | None, invitation_id: str | None) -> None:
+        """Where the interview runs (its LiveKit room, its invitation), so a job starting there can resume it."""
+        with self.session() as s, s.begin():
+            s.execute(update(InterviewRow).where(InterviewRow.id == interview_id)
+                      .values(room=room, invitation_id=invitation_id, updated_at=utcnow()))
+
+    def record_consent(self, interview_id: str, *, text: str, at: datetime) -> None:
+        """The candidate's consent (the words they agreed to, and when), kept with the interview."""
+        with self.session() as s, s.begin():
+            done = s.execute(update(InterviewRow).where(InterviewRow.id == interview_id)
+                             .values(consent_text=text, consent_at=at, updated_at=utcnow()))
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                raise StorageError(f"no interview '{interview_id}'")
+
+    def interview(self, interview_id: str) -> InterviewInfo | None:
+        with self.session() as s:
+            row = s.get(InterviewRow, interview_id)
+            return _interview_info(row) if row else None
+
+    def interviews(self, *, unfinished: bool = False) -> list[InterviewInfo]:
+        """Every interview (or the unfinished ones), newest first."""
+        with self.session() as s:
+            query = select(InterviewRow).order_by(InterviewRow.updated_at.desc())
+            if unfinished:
+                query = query.where(InterviewRow.ended_at.is_(None))
+            return [_interview_info(r) for r in s.scalars(query)]
+
+    def find_unfinished(self, *, room: str | None = None, invitation_id: str | None = None) -> str | None:
+        """The most recent unfinished interview (one with a snapshot) for this invitation, else in this room."""
+        with self.session() as s:
+            for column, value in ((InterviewRow.invitation_id, invitation_id), (InterviewRow.room, room)):
+                if not value:
+                    continue
+                found = s.scalar(select(InterviewRow.id)
+                                 .where(column == value, InterviewRow.ended_at.is_(None),
+                                        InterviewRow.snapshot.is_not(None))
+                                 .order_by(InterviewRow.updated_at.desc()).limit(1))
+                if found:
+                    return found
+        return None
 
     def append_turn(self, interview_id: str, turn: Turn) -> None:
         """Write one turn; writing the same (interview, index) again replaces it with the newer version."""
@@ -177,11 +257,36 @@ class Store:
             return [_turn_from_row(r) for r in rows]
 
     def save_snapshot(self, interview_id: str, snapshot: EngineSnapshot) -> None:
+        """Keep the engine's latest state; the first snapshot of an ended interview marks it over (no longer
+        resumable) and, in the same transaction, queues the "interview.finished" webhook."""
+        now = utcnow()
         with self.session() as s, s.begin():
             done = s.execute(update(InterviewRow).where(InterviewRow.id == interview_id)
-                             .values(snapshot=snapshot.model_dump(mode="json"), updated_at=utcnow()))
+                             .values(snapshot=snapshot.model_dump(mode="json"), updated_at=now))
             if done.rowcount == 0:  # type: ignore[attr-defined]
                 raise StorageError(f"no interview '{interview_id}': create_interview first")
+            if snapshot.end_reason is None:
+                return
+            ended = s.execute(update(InterviewRow)
+                              .where(InterviewRow.id == interview_id, InterviewRow.ended_at.is_(None))
+                              .values(ended_at=now, end_reason=snapshot.end_reason)
+                              .returning(InterviewRow.candidate_name, InterviewRow.role)).first()
+            if ended is not None:
+                self._add_event(s, "interview.finished", interview_id, {
+                    "interview_id": interview_id, "candidate_name": ended.candidate_name, "role": ended.role,
+                    "end_reason": snapshot.end_reason, "ended_at": now.isoformat(),
+                    "duration_seconds": round(snapshot.ended_at or snapshot.elapsed_seconds, 1)})
+
+    def _add_event(self, s: Session, event: str, interview_id: str, payload: dict[str, Any]) -> None:
+        """One outbox row per webhook URL (see storage.outbox), inside the caller's transaction."""
+        if not self.webhook_urls:
+            return
+        event_id, now = uuid.uuid4().hex, utcnow()
+        body = {"event": event, "event_id": event_id, "created_at": now.isoformat(), "data": payload}
+        for url in self.webhook_urls:
+            s.add(WebhookDeliveryRow(event_id=event_id, event=event, interview_id=interview_id, url=url,
+                                     payload=body, status=DeliveryStatus.PENDING.value, attempts=0,
+                                     next_attempt_at=now, created_at=now))
 
     def load_snapshot(self, interview_id: str) -> EngineSnapshot | None:
         with self.session() as s:
@@ -228,7 +333,8 @@ class Store:
         """Lease the oldest claimable job (pending, or running with an expired lease) to `owner`, or None."""
         now = utcnow()
         claimable = or_(JobRow.status == JobStatus.PENDING.value,
-                        (JobRow.status == JobStatus.RUNNING.value) & (JobRow.lease_expires_at < now))
+                        (JobRow.status == JobStatus.RUNNING.value) & (JobRow.lease_expires_at < now),
+                        (JobRow.status == JobStatus.FAILED.value) & (JobRow.retry_at <= now))
         pick = select(JobRow.id).where(claimable)
         if job_ids is not None:
             pick = pick.where(JobRow.id.in_(list(job_ids)))
@@ -271,21 +377,35 @@ class Store:
             s.add(EvaluationRow(interview_id=done.interview_id, job_id=job_id, overall_score=overall_score,
                                 decision=decision, role_fit_percentage=role_fit_percentage, report=report,
                                 json_path=json_path, html_path=html_path, created_at=now))
+            self._add_event(s, "evaluation.done", done.interview_id, {
+                "interview_id": done.interview_id, "job_id": job_id, "overall_score": overall_score,
+                "decision": decision, "role_fit_percentage": role_fit_percentage,
+                "ratings": report.get("ratings"), "json_path": json_path, "html_path": html_path})
             return True
 
-    def fail_job(self, job_id: int, owner: str, *, attempts: int, error: str) -> None:
-        """Attempts exhausted: keep the job, as failed, with its last error, until `retry_failed`."""
+    def fail_job(self, job_id: int, owner: str, *, attempts: int, error: str,
+                 retry_at: datetime | None = None) -> None:
+        """Attempts exhausted: keep the job, as failed, with its last error, until `retry_failed` or, when given,
+        `retry_at` (then any worker claims it again: the evaluation worker's backoff)."""
         with self.session() as s, s.begin():
             s.execute(update(JobRow).where(self._owned(job_id, owner))
                       .values(status=JobStatus.FAILED.value, attempts=JobRow.attempts + attempts, last_error=error,
-                              lease_owner=None, lease_expires_at=None, updated_at=utcnow()))
+                              lease_owner=None, lease_expires_at=None, retry_at=retry_at, updated_at=utcnow()))
 
     def retry_failed(self) -> int:
         """Put every failed job back in the queue; return how many."""
         with self.session() as s, s.begin():
             done = s.execute(update(JobRow).where(JobRow.status == JobStatus.FAILED.value)
-                             .values(status=JobStatus.PENDING.value, updated_at=utcnow()))
+                             .values(status=JobStatus.PENDING.value, retry_at=None, updated_at=utcnow()))
             return int(done.rowcount)  # type: ignore[attr-defined]
+
+    def queue_depth(self) -> dict[JobStatus, int]:
+        """Jobs per status (done included), for metrics."""
+        with self.session() as s:
+            rows = s.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all()
+        depth = dict.fromkeys(JobStatus, 0)
+        depth.update({JobStatus(status): count for status, count in rows})
+        return depth
 
     def evaluations(self, interview_id: str) -> list[StoredEvaluation]:
         with self.session() as s:
@@ -296,3 +416,24 @@ class Store:
                                      role_fit_percentage=r.role_fit_percentage, report=r.report,
                                      json_path=r.json_path, html_path=r.html_path, created_at=r.created_at)
                     for r in rows]
+
+    # --- data rights ---
+
+    def delete_interview(self, interview_id: str) -> list[str]:
+        """Delete the interview with its turns, jobs, evaluations and webhook deliveries; return the report files
+        the evaluations named (the caller deletes files). Deleting an unknown id deletes nothing."""
+        with self.session() as s, s.begin():
+            paths = [p for row in s.execute(select(EvaluationRow.json_path, EvaluationRow.html_path)
+                                            .where(EvaluationRow.interview_id == interview_id)) for p in row]
+            s.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.interview_id == interview_id))
+            # children first: SQLite enforces foreign keys but the cascade needs them on for every connection
+            for table in (EvaluationRow, JobRow, TurnRow):
+                s.execute(delete(table).where(table.interview_id == interview_id))
+            s.execute(delete(InterviewRow).where(InterviewRow.id == interview_id))
+        return paths
+
+    def interviews_before(self, cutoff: datetime) -> list[str]:
+        """Interviews created before `cutoff` (retention), oldest first."""
+        with self.session() as s:
+            return list(s.scalars(select(InterviewRow.id).where(InterviewRow.created_at < cutoff)
+                                  .order_by(InterviewRow.created_at)))
