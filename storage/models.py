@@ -148,3 +148,48 @@ class WebhookDeliveryRow(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ----- the web app (`sima serve`): recruiter accounts, their login sessions, candidate invitations -----
+# Secrets are never stored: a session cookie and an invitation link are kept as SHA-256 digests, passwords as argon2.
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id, with its own salt and parameters
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSessionRow(Base):
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's secret
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))  # embedded in this session's forms
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class InvitationRow(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # public, for recruiter pages; not the link
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the link's secret
+    candidate_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(8))  # voice | text
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # consent binds the link to one browser (a digest of its cookie); from then on nobody else can use it
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    room: Mapped[str | None] = mapped_column(String(200))  # the LiveKit room of a voice interview
+    interview_id: Mapped[str | None] = mapped_column(String(128), index=True)  # the typed interview it became
