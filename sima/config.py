@@ -34,6 +34,7 @@ from pipeline.resume import ResumeSettings
 from pipeline.settings import ProfileSettings
 from sima.ops.settings import EvaluationWorkerSettings, MetricsSettings, WebhookSettings
 from storage.settings import StorageSettings
+from web.settings import WebSettings
 
 ENV_PREFIX = "SIMA_"
 DEFAULT_CONFIG = Path("config.yaml")
@@ -54,6 +55,7 @@ class AppConfig(Strict):
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     paths: Paths = Field(default_factory=Paths)
+    web: WebSettings = Field(default_factory=WebSettings)
     resume: ResumeSettings = Field(default_factory=ResumeSettings)
     evaluation_worker: EvaluationWorkerSettings = Field(default_factory=EvaluationWorkerSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
