@@ -11,7 +11,20 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from engine.yamlsrc import SourceError
-from sima.commands import banks, console, evaluate, evaluations, plan, prompts, simulate, token, worker
+from sima.commands import (
+    banks,
+    console,
+    evaluate,
+    evaluations,
+    invite,
+    plan,
+    prompts,
+    serve,
+    simulate,
+    token,
+    users,
+    worker,
+)
 
 app = typer.Typer(
     name="sima",
@@ -22,7 +35,7 @@ app = typer.Typer(
 )
 err = Console(stderr=True, soft_wrap=True)
 
-for module in (banks, prompts, plan, evaluate, evaluations, worker, token, console, simulate):
+for module in (banks, prompts, plan, evaluate, evaluations, worker, token, console, simulate, serve, users, invite):
     module.register(app)
 
 
