@@ -40,6 +40,7 @@ from livekit.agents.voice import ModelSettings, SpeechHandle
 from livekit.agents.voice.events import UserInputTranscribedEvent, UserStateChangedEvent
 from livekit.agents.voice.generation import update_instructions
 
+from engine.answers import AnswerKind, rule_kind
 from engine.events import Event, InterviewEnded, PhaseEntered
 from engine.phases import Phase
 from pipeline.acknowledge import Draft, acknowledge, draft, warm_up
@@ -131,6 +132,10 @@ class InterviewerBase(Agent):
         session = self.session
         return session.agent_state in _FREE_AGENT_STATES and session.user_state != "speaking"
 
+    def speak_step(self, step: Step) -> None:
+        """Say `step` now, on the agent's own initiative (a welcome back to a candidate who rejoined)."""
+        self._speak(step)
+
     def _speak(self, step: Step) -> None:
         if not self._live or self._closing:
             return
@@ -158,25 +163,30 @@ class InterviewerBase(Agent):
 
     # ----- each reply ----------------------------------------------------------------------------------------
 
-    async def turn_step(self, answer: str) -> Step | None:
-        """What the reply to a candidate turn must say beyond the instructions; the guided agent adds its next step."""
+    async def turn_step(self, answer: str, *, model: AnswerKind | None = None) -> Step | None:
+        """What the reply to a candidate turn must say beyond the instructions; the guided agent adds its next step
+        (`model`: the model's reading of the answer, if it gave one)."""
         # kept until the reply is spoken (reply_spoken): a speculative reply LiveKit discards must not lose them
         self._injected = list(self._notices)
         return Step.of(Line.join(n.line for n in self._injected)) if self._injected else None
 
-    def reply_spoken(self) -> None:
+    def reply_spoken(self, *, interrupted: bool = False) -> None:
         """The agent has said something: the notices it was given are delivered."""
         self._notices = [n for n in self._notices if n not in self._injected]
         self._injected = []
 
-    async def _take_turn(self, chat_ctx: llm.ChatContext) -> tuple[str, Step | None] | None:
-        """The candidate's new answer at the end of `chat_ctx` and its step, taken once; None if there is none."""
+    def _new_answer(self, chat_ctx: llm.ChatContext) -> str | None:
+        """The candidate's new answer at the end of `chat_ctx`, taken once; None if there is none."""
         last = chat_ctx.items[-1] if chat_ctx.items else None
         if not isinstance(last, llm.ChatMessage) or last.role != "user" or last.id in self._answered:
             return None
         self._answered.add(last.id)
-        answer = last.text_content or ""
-        return answer, await self.turn_step(answer)
+        return last.text_content or ""
+
+    async def _take_turn(self, chat_ctx: llm.ChatContext) -> tuple[str, Step | None] | None:
+        """The candidate's new answer at the end of `chat_ctx` and its step, taken once; None if there is none."""
+        answer = self._new_answer(chat_ctx)
+        return None if answer is None else (answer, await self.turn_step(answer))
 
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
@@ -307,32 +317,42 @@ class GuidedInterviewAgent(InterviewerBase):
             log.debug("engine event %s waits for the candidate's answer", type(event).__name__)
 
     def _on_user_state(self, ev: UserStateChangedEvent) -> None:
-        if ev.new_state == "away" and self._deferred and self._live:
-            task = asyncio.create_task(self._catch_up(), name="sima-timer-catch-up")
+        # while the candidate speaks, a phase whose time is up waits for the end of the answer (the engine's rule)
+        self.driver.engine.set_answering(ev.new_state == "speaking")
+        if ev.new_state == "away" and self._live and not self._closing and self._unspoken is None:
+            task = asyncio.create_task(self._catch_up(silent=True), name="sima-timer-catch-up")
             self._catch_ups.add(task)
             task.add_done_callback(self._catch_ups.discard)
 
-    async def _catch_up(self) -> None:
-        """Say the timer events nobody has heard yet."""
+    async def _catch_up(self, *, silent: bool = False) -> None:
+        """Say the timer events nobody has heard yet; with none, a `silent` candidate is the engine's to handle
+        (a gentle prompt with the question again, then moving on)."""
         events, self._deferred = self._deferred, []
         if events:
             step = await self.driver.announce(*events)
-            await self.refresh_instructions()
-            self._speak(step)
+        elif silent and self._floor_is_free() and self.driver.engine.asked_in_phase():
+            step = await self.driver.silence()
+        else:
+            return
+        await self.refresh_instructions()
+        self._speak(step)
 
-    async def turn_step(self, answer: str) -> Step | None:
+    async def turn_step(self, answer: str, *, model: AnswerKind | None = None) -> Step | None:
         if self._unspoken is None:
             deferred, self._deferred = self._deferred, []
-            self._unspoken = await self.driver.answer_received(answer, deferred)
+            self._unspoken = await self.driver.answer_received(answer, deferred, model=model)
         # else the candidate spoke again before the reply was said: it is the same answer, and the step still stands
         # (taking another would skip a question nobody heard)
         step = self._unspoken
         await self._after_step(step)
         return step
 
-    def reply_spoken(self) -> None:
-        super().reply_spoken()
-        self._unspoken = None
+    def reply_spoken(self, *, interrupted: bool = False) -> None:
+        super().reply_spoken(interrupted=interrupted)
+        if not interrupted:
+            self._unspoken = None
+        # else the candidate went on talking over the reply: what they say next joins the same answer, and the step
+        # taken for it is said again once they finish (its question was not heard)
 
     def _supersede(self) -> None:
         super()._supersede()
@@ -403,16 +423,22 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
     ) -> AsyncIterable[llm.ChatChunk | str | Any]:
-        phase = self.driver.engine.phase or Phase.WRAP_UP  # the phase of the question just answered
-        turn = await self._take_turn(chat_ctx)
-        if turn is None or turn[1] is None:
+        phase = (self.driver.engine.phase or Phase.WRAP_UP).value  # the phase of the question just answered
+        answer = self._new_answer(chat_ctx)
+        if answer is None:
             return  # no candidate turn to answer: nothing of the LLM's own is ever said
-        answer, step = turn
+        # one model request, as before: the acknowledgement, with the model's on/off-topic tag written first; it is
+        # only asked for where the rules leave the answer open (a request to repeat, abuse... need no model)
+        wanted = self._unspoken is None and rule_kind(answer) is None
+        drafted = await self._take_draft(wanted=wanted)
+        reply = await acknowledge(self._text_llm(), self.driver.prompts, answer, phase=phase,
+                                  drafted=drafted) if wanted else None
+        step = await self.turn_step(answer, model=reply.label if reply else None)
+        if step is None:
+            return
         ack = ""
-        drafted = await self._take_draft(wanted=step.acknowledge)
-        if step.acknowledge:
-            ack = await acknowledge(self._text_llm(), self.driver.prompts, answer, then=step.words,
-                                    phase=phase.value, previous=self._last_ack, drafted=drafted)
+        if reply is not None and step.acknowledge:
+            ack = reply.words(answer, then=step.words, previous=self._last_ack, phase=phase)
             self._last_ack = ack or self._last_ack
         # one piece of text: the transcript LiveKit records is exactly what the TTS says
         yield " ".join(part for part in (ack, step.words) if part)

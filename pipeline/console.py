@@ -24,6 +24,7 @@ from engine.snapshot import Profile
 from engine.transcript import InterviewRecord
 from pipeline.progress import progress_attributes
 from pipeline.providers import build_stack, stop_services
+from pipeline.resume import Resumable
 from pipeline.session import InterviewSession
 from pipeline.worker import WorkerRuntime
 
@@ -62,22 +63,33 @@ async def run_text_console(
     preset: Profile | None = None,
     interview_id: str | None = None,
     on_progress: Callable[[dict[str, str]], None] | None = None,
+    resume: Resumable | None = None,
 ) -> InterviewRecord | None:
-    """Run one typed interview; `write(speaker, text)` shows each turn. Returns the finished record.
+    """Run one typed interview (or continue `resume`); `write(speaker, text)` shows each turn once it has been
+    handed to the sink, so a line the candidate has read is never lost. Returns the finished record.
 
     `preset` and `interview_id` are the web app's (from an invitation); `on_progress` gets the phase and time left
     (:func:`pipeline.progress.progress_attributes`) at every engine event.
     """
     stack = build_stack(runtime.setup.profile, runtime.build_ctx, runtime.setting_prefix, audio=False)
     interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
-                                 clock=runtime.clock, preset=preset, interview_id=interview_id)
+                                 clock=runtime.clock, preset=preset, interview_id=interview_id,
+                                 snapshot=resume.snapshot if resume else None,
+                                 previous_turns=resume.turns if resume else None,
+                                 started_at=resume.started_at if resume else None)
     if on_progress is not None:
         interview.engine.subscribe(lambda _event: on_progress(progress_attributes(interview.engine)))
     closed = asyncio.Event()
+    shown: list[asyncio.Future[None]] = []
+
+    async def show_when_kept(text: str) -> None:
+        with contextlib.suppress(TimeoutError):  # after the interview's end nothing more is written: show it
+            await asyncio.wait_for(interview.flush(), CLOSE_GRACE_SECONDS)
+        write("SIMA", text)
 
     def show(ev: ConversationItemAddedEvent) -> None:
         if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "assistant" and ev.item.text_content:
-            write("SIMA", ev.item.text_content)
+            shown.append(asyncio.ensure_future(show_when_kept(ev.item.text_content)))
 
     interview.session.on("conversation_item_added", show)
     interview.session.on("close", lambda _: closed.set())
@@ -113,5 +125,6 @@ async def run_text_console(
         ended.cancel()
         # the goodbye closes the session itself; otherwise the candidate stopped typing
         record = await interview.aclose(reason="candidate_left")
+        await asyncio.gather(*shown, return_exceptions=True)
         await stop_services(runtime.build_ctx)
     return record

@@ -49,6 +49,8 @@ from pipeline.transcript import TranscriptRecorder
 log = logging.getLogger(__name__)
 
 MAX_TOOL_STEPS = 4  # record_profile, next_question and a note may all precede one reply
+INTERRUPT_SECONDS = 0.5  # speech over the agent's reply this long stops it (LiveKit's default, stated)
+FALSE_INTERRUPTION_SECONDS = 1.5  # an interruption followed by no words this long was not one: the reply resumes
 CLOSE_REASONS = {CloseReason.PARTICIPANT_DISCONNECTED: "candidate_left", CloseReason.JOB_SHUTDOWN: "candidate_left",
                  CloseReason.ERROR: "error"}
 
@@ -74,8 +76,12 @@ def session_options(profile: ProfileSettings, stack: ProviderStack) -> dict[str,
             # a typed-text session has no audio to detect turns in: each message is a turn
             "turn_detection": mode if detector is not None and mode is not None else "manual",
             "endpointing": {"min_delay": profile.endpointing.min_delay, "max_delay": profile.endpointing.max_delay},
-            # adaptive interruption needs LiveKit's hosted inference; the VAD decides here
-            "interruption": {"mode": "vad"},
+            # adaptive interruption needs LiveKit's hosted inference; the VAD decides here. A candidate who goes on
+            # talking for INTERRUPT_SECONDS over the agent's reply stops it, and what they say joins the same answer
+            # (the guided agent says the step again afterwards); a shorter sound (a cough, "mm") is a false
+            # interruption and the reply resumes
+            "interruption": {"mode": "vad", "min_duration": INTERRUPT_SECONDS, "resume_false_interruption": True,
+                             "false_interruption_timeout": FALSE_INTERRUPTION_SECONDS},
             # in guided mode each reply takes an engine step, which a speculative reply must not take early
             "preemptive_generation": {"enabled": not profile.guided},
         },
@@ -100,6 +106,7 @@ class InterviewSession:
         snapshot: EngineSnapshot | None = None,
         previous_turns: list[Turn] | None = None,
         started_at: datetime | None = None,
+        location: dict[str, str | None] | None = None,
     ):
         self.setup = setup
         self.sink = sink
@@ -125,6 +132,8 @@ class InterviewSession:
         self._timers: asyncio.Task[None] | None = None
         self._finish_task: asyncio.Task[None] | None = None
         self._close_reason: str | None = None  # why the app closed the session, when it did
+        self._suspended = False  # closed without ending: the interview stays resumable
+        self.location = location or {}  # room and invitation, recorded with the interview
         self._finished = asyncio.Event()
         self.session.on("conversation_item_added", self._on_item)
         self.session.on("close", self._on_close)
@@ -154,7 +163,8 @@ class InterviewSession:
         else:
             p = self.engine.profile
             self._persist(self.sink.create_interview, self.interview_id, candidate_name=p.name, role=p.role,
-                          level=p.level, started_at=self.started_at, config_hash=self.setup.config_hash)
+                          level=p.level, started_at=self.started_at, config_hash=self.setup.config_hash,
+                          **self.location)
             await self.engine.start()
             greeting = next(e for e in self._early_events if isinstance(e, PhaseEntered))
             opening = await self.driver.open(greeting)
@@ -195,7 +205,7 @@ class InterviewSession:
             self._persist(self.sink.append_turn, self.interview_id, turn)
             self._persist_snapshot()
             if turn.speaker is Speaker.AGENT and self.agent is not None:
-                self.agent.reply_spoken()
+                self.agent.reply_spoken(interrupted=turn.interrupted)
 
     def _persist_snapshot(self) -> None:
         self._persist(self.sink.save_snapshot, self.interview_id, self.engine.snapshot())
@@ -226,6 +236,8 @@ class InterviewSession:
     # ----- finishing -----------------------------------------------------------------------------------------
 
     def _on_close(self, ev: CloseEvent) -> None:
+        if self._suspended:
+            return
         self._begin_finish(self._close_reason or CLOSE_REASONS.get(ev.reason, "session_closed"))
 
     def _begin_finish(self, reason: str) -> None:
@@ -254,6 +266,27 @@ class InterviewSession:
             log.exception("interview %s: on_finished failed", self.interview_id)
         finally:
             self._finished.set()
+
+    async def welcome_back(self) -> None:
+        """Say the resumed line (the current question again) to a candidate who has rejoined the room."""
+        if self.agent is not None and self._finish_task is None and not self.engine.ended:
+            self.agent.speak_step(await self.driver.resume())
+
+    async def suspend(self) -> None:
+        """Close the session without ending the interview (its job is going away with the candidate still there):
+        everything is persisted and it stays unfinished, for the next job in its room to resume."""
+        if self._finish_task is not None:
+            await self.wait_finished()
+            return
+        self._suspended = True
+        if self._timers is not None:
+            self._timers.cancel()
+        self._persist_snapshot()
+        await self.session.aclose()
+        if self._writer is not None:
+            await self.flush()
+            self._writer.cancel()
+        log.info("interview %s suspended, resumable (%d turns)", self.interview_id, len(self.turns))
 
     async def wait_finished(self) -> InterviewRecord | None:
         """Wait until the interview is over and handled (`on_finished` included); the finished record."""

@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -41,12 +42,13 @@ from pipeline.ports import InterviewSink, OnFinished
 from pipeline.progress import ProgressPublisher
 from pipeline.providers import ProviderStack, build_stack, stop_services
 from pipeline.registry import BuildContext
+from pipeline.resume import InterviewDirectory, PausableClock, RejoinWatch, ResumeSettings
 from pipeline.session import InterviewSession, InterviewSetup
 
 log = logging.getLogger(__name__)
 
 PREWARM_TIMEOUT = 120.0  # seconds a new job process may take to load config and models
-SHUTDOWN_TIMEOUT = 120.0  # seconds a finished job may take to hand its interview to evaluation
+SHUTDOWN_TIMEOUT = 120.0  # seconds a finished job may take to queue its evaluation (LiveKit's bound)
 
 
 @dataclass
@@ -59,6 +61,8 @@ class WorkerRuntime:
     sink: InterviewSink
     on_finished: OnFinished | None = None
     clock: Clock = field(default_factory=RealClock)
+    directory: InterviewDirectory | None = None  # where unfinished interviews are found to resume
+    resume: ResumeSettings = field(default_factory=ResumeSettings)
 
 
 RuntimeLoader = Callable[[], WorkerRuntime]
@@ -107,8 +111,23 @@ def prewarm(loader: RuntimeLoader, proc: JobProcess) -> None:
     proc.userdata["stack"] = build_stack(profile, runtime.build_ctx, runtime.setting_prefix)
 
 
+def invitation_of(metadata: Sequence[str]) -> str | None:
+    """The invitation id in the first job, room or participant metadata that names one.
+
+    >>> invitation_of(["", '{"invitation_id": "inv-7"}', '{"invitation_id": "other"}'])
+    'inv-7'
+    """
+    for raw in metadata:
+        with contextlib.suppress(ValueError):
+            data = json.loads(raw) if raw.strip() else None
+            if isinstance(data, dict) and isinstance(found := data.get("invitation_id"), str) and found.strip():
+                return found.strip()[:128]
+    return None
+
+
 async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
-    """One job: one interview in the job's room, ended when the candidate leaves or the agent says goodbye."""
+    """One job: one interview in the job's room — a new one, or the room's unfinished one resumed — ended when the
+    agent says goodbye or the candidate has been gone longer than the rejoin grace period."""
     runtime: WorkerRuntime = ctx.proc.userdata.get("runtime") or loader()
     prewarmed: ProviderStack | None = ctx.proc.userdata.get("stack")
     # jobs sharing a process (a thread executor) each get their own VAD object: see ProviderStack.for_session
@@ -117,28 +136,60 @@ async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
     metadata = [ctx.job.metadata]
     room: rtc.Room | NotGiven = NOT_GIVEN
     room_options: room_io.RoomOptions | NotGiven = NOT_GIVEN
-    if not ctx.is_fake_job():  # LiveKit's console runs a fake job: no room, the terminal is the candidate
+    candidate: rtc.RemoteParticipant | None = None
+    in_room = not ctx.is_fake_job()  # LiveKit's console runs a fake job: no room, the terminal is the candidate
+    if in_room:
         room = ctx.room
         # the interview (and its clock) starts when the candidate is there to hear the greeting
         await ctx.connect()
         candidate = await ctx.wait_for_participant()
         metadata += [ctx.room.metadata, candidate.metadata]
-        room_options = room_io.RoomOptions(participant_identity=candidate.identity)
+        # a candidate who drops may come back: the rejoin watch below decides when the interview ends
+        room_options = room_io.RoomOptions(participant_identity=candidate.identity, close_on_disconnect=False)
     banks = runtime.setup.banks
     preset = next((p for p in (candidate_preset(m, banks) for m in metadata) if p), None)
-    interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
-                                 clock=runtime.clock, preset=preset)
+    location = {"room": ctx.room.name if in_room else None, "invitation_id": invitation_of(metadata)}
+    resumable = None
+    if in_room and runtime.directory is not None:
+        try:
+            resumable = await asyncio.to_thread(runtime.directory.find_unfinished, **location)
+        except Exception:  # no database: a new interview (its journal still keeps every turn)
+            log.exception("could not look for an unfinished interview in room %s", location["room"])
+    clock = PausableClock(runtime.clock)
+    interview = InterviewSession(
+        runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished, clock=clock, preset=preset,
+        snapshot=resumable.snapshot if resumable else None, previous_turns=resumable.turns if resumable else None,
+        started_at=resumable.started_at if resumable else None, location=location)
     ctx.log_context_fields["interview_id"] = interview.interview_id
-    if not ctx.is_fake_job():  # the candidate's page shows the phase and time left from these attributes
+    if in_room:  # the candidate's page shows the phase and time left from these attributes
         interview.engine.subscribe(ProgressPublisher(interview.engine, ctx.room.local_participant))
+    if resumable is not None:
+        log.info("resuming interview %s in room %s: %s, %d turns so far", interview.interview_id, location["room"],
+                 resumable.snapshot.state, len(resumable.turns))
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(runtime.directory.set_location, interview.interview_id,  # type: ignore[union-attr]
+                                    **location)
+    ended_by_interview = "interview over"
+    watch = RejoinWatch(runtime.resume, clock, on_timeout=lambda: interview.aclose(reason="candidate_left"),
+                        on_rejoined=interview.welcome_back)
+    if candidate is not None:
+        identity = candidate.identity
+        ctx.room.on("participant_disconnected", lambda p: watch.left() if p.identity == identity else None)
+        ctx.room.on("participant_connected", lambda p: watch.rejoined() if p.identity == identity else None)
 
     async def finish(reason: str) -> None:
-        # the job process lives until its shutdown callbacks are done: the evaluation hook gets to finish
-        await interview.aclose(reason="candidate_left")
+        # the job process lives until its shutdown callbacks are done; the evaluation is only queued here
+        away = watch.away
+        await watch.aclose()
+        if not in_room or reason.startswith(ended_by_interview) or away:
+            await interview.aclose(reason="candidate_left" if away else f"job_shutdown: {reason}")
+        else:  # the job goes with the candidate still there (the worker stops): keep the interview resumable
+            log.info("interview %s: job shutting down (%s) mid-interview", interview.interview_id, reason)
+            await interview.suspend()
         await stop_services(runtime.build_ctx)  # one job per process: its local model server goes with it
 
     ctx.add_shutdown_callback(finish)
-    interview.session.on("close", lambda ev: ctx.shutdown(reason=f"interview over ({ev.reason.value})"))
+    interview.session.on("close", lambda ev: ctx.shutdown(reason=f"{ended_by_interview} ({ev.reason.value})"))
     await interview.start(room=room, room_options=room_options)
 
 
@@ -146,7 +197,7 @@ def build_server(loader: RuntimeLoader, *, agent_name: str, **server_options: An
     """An AgentServer for explicit dispatch to `agent_name`; `server_options` go to AgentServer as they are."""
     # prewarm loads every model of the profile (a local LLM server included): LiveKit's 10 s default is too short
     server_options.setdefault("initialize_process_timeout", PREWARM_TIMEOUT)
-    # a job's shutdown runs the evaluation hook (the judge); it stays queued if even this is not enough
+    # a job's shutdown only queues the evaluation (`sima evaluations worker` runs the judge)
     server_options.setdefault("shutdown_process_timeout", SHUTDOWN_TIMEOUT)
     server = AgentServer(setup_fnc=functools.partial(prewarm, loader), **server_options)
     server.rtc_session(functools.partial(entrypoint, loader), agent_name=agent_name)
