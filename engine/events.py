@@ -39,4 +39,4 @@ class PhaseTimeout(Event):
 
 @dataclass(frozen=True)
 class InterviewEnded(Event):
-    reason: str  # "completed", "hard_limit", "conduct", "candidate_left", "agent"
+    reason: str  # "completed", "hard_limit", "misconduct", "candidate_left", "agent"

@@ -33,13 +33,17 @@ from dataclasses import dataclass
 
 from transitions.extensions.asyncio import AsyncMachine
 
+from engine.answers import AnswerKind, Classification, asks_question, classify, quote
 from engine.banks import GENERIC_ROLE, BankSet, Question
 from engine.budget import phase_budget
 from engine.clock import Clock
+from engine.coverage import pick_follow_up
 from engine.events import Event, InterviewEnded, PhaseEntered, PhaseTimeout, TimeWarning
+from engine.introduction_facts import parse_introduction
+from engine.moves import MISCONDUCT, Move, decide
 from engine.phases import ENDED, PHASE_ORDER, Level, Phase
 from engine.settings import InterviewSettings
-from engine.snapshot import AskedQuestion, EngineSnapshot, Note, PhaseTiming, Profile
+from engine.snapshot import AnswerNote, AskedQuestion, EngineSnapshot, Note, PhaseTiming, Profile
 from engine.states import RULES, PhaseView
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,8 @@ log = logging.getLogger(__name__)
 Listener = Callable[[Event], Awaitable[None] | None]
 PENDING = "pending"
 FALLBACK_LEVEL = Level.MID
+THIN_ANSWER_WORDS = 12  # a first answer this short gets the bank's first follow-up even if none aims at its gaps
+_ACKNOWLEDGED = (AnswerKind.ANSWER, AnswerKind.PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,31 @@ class FollowUp:
     text: str | None  # the bank's next follow-up, or None: the agent phrases its own
     remaining: int
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """How the engine read a candidate turn and what follows it.
+
+    `question_id` is the question the turn answered; `follow_up` the bank follow-up to ask (None under
+    FOLLOW_UP: the interviewer's own probe); `next` the question asked under NEXT; `warnings` the count so far.
+    """
+
+    classification: Classification
+    move: Move
+    question_id: str | None
+    follow_up: str | None = None
+    next: NextQuestion | None = None
+    warnings: int = 0
+
+    @property
+    def kind(self) -> AnswerKind:
+        return self.classification.kind
+
+    @property
+    def acknowledge(self) -> bool:
+        """Whether a short acknowledgement fits before the words that follow: only after an answer."""
+        return self.kind in _ACKNOWLEDGED and self.move in (Move.NEXT, Move.FOLLOW_UP, Move.PROBE_CLAIM)
 
 
 class _PhaseMachine:
@@ -96,6 +127,8 @@ class InterviewEngine:
         self._listeners: list[Listener] = []
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
+        self._answering = False  # the candidate is speaking: a phase's forced end waits for the answer
+        self._answer_end = 0.0  # interview time the last answer ended
         self._fsm = _PhaseMachine()
         states = [PENDING, *(p.value for p in PHASE_ORDER), ENDED]
         self._machine = AsyncMachine(
@@ -196,41 +229,155 @@ class InterviewEngine:
     async def next_question(self) -> NextQuestion:
         """Move on to the next bank question, advancing phases whose time or questions are used up."""
         async with self._transaction() as events:
-            start_phase = self.phase
-            while not self.ended:
-                phase, timing = self.phase, self.timing
-                assert phase is not None and timing is not None
-                limits = self.settings.phases[phase]
-                asked = len(self.asked_in_phase())
-                if timing.timed_out:
-                    await self._advance("timeout", events)
-                    continue
-                question = self._pick(phase, asked) if asked < limits.max_questions else None
-                if question is None:
-                    await self._advance("questions_done", events)
-                    continue
-                self._snap.asked.append(AskedQuestion(id=question.id, phase=phase, asked_at=self.now()))
-                return NextQuestion(phase, question, phase != start_phase)
-            return NextQuestion(None, None, True)
+            return await self._next_question(events)
+
+    async def _next_question(self, events: list[Event]) -> NextQuestion:
+        start_phase = self.phase
+        while not self.ended:
+            phase, timing = self.phase, self.timing
+            assert phase is not None and timing is not None
+            limits = self.settings.phases[phase]
+            asked = len(self.asked_in_phase())
+            if timing.timed_out:
+                await self._advance("timeout", events)
+                continue
+            question = self._pick(phase, asked) if asked < limits.max_questions else None
+            if question is None:
+                await self._advance("questions_done", events)
+                continue
+            self._snap.asked.append(AskedQuestion(id=question.id, phase=phase, asked_at=self.now()))
+            return NextQuestion(phase, question, phase != start_phase)
+        return NextQuestion(None, None, True)
+
+    def _follow_up_blocker(self, current: AskedQuestion | None) -> str | None:
+        """Why no follow-up may be asked on `current` now, or None."""
+        cap = self.settings.follow_up_cap
+        if current is None or self.ended or current.phase != self.phase:
+            return "no question asked in this phase yet"
+        if self.timing is not None and self.timing.timed_out:
+            return "this phase's time is up: move on"
+        if current.follow_ups_used >= cap:
+            return f"follow-up limit of {cap} reached: move on"
+        return None
+
+    def _grant_follow_up(self, current: AskedQuestion, index: int | None) -> FollowUp:
+        """Count one follow-up on `current`: the bank's `index`-th, or (None) the interviewer's own."""
+        bank_q = self.banks.question(current.id)
+        text = bank_q.follow_ups[index] if bank_q is not None and index is not None else None
+        if index is not None:
+            current.follow_ups_asked.append(index)
+        current.follow_ups_used += 1
+        return FollowUp(True, text, self.settings.follow_up_cap - current.follow_ups_used)
 
     async def follow_up(self) -> FollowUp:
-        """Permission (and the bank's wording) for one more follow-up on the current question."""
+        """Permission (and the bank's wording) for one more follow-up on the current question (the tool-driven LLM
+        asks for one; guided mode's follow-ups come from :meth:`take_answer`)."""
         async with self._transaction():
-            cap = self.settings.follow_up_cap
             asked = self.asked_in_phase() if not self.ended else []
-            if not asked:
-                return FollowUp(False, None, 0, "no question asked in this phase yet")
-            current = asked[-1]
-            if self.timing is not None and self.timing.timed_out:
-                return FollowUp(False, None, 0, "this phase's time is up: move on")
-            if current.follow_ups_used >= cap:
-                return FollowUp(False, None, 0, f"follow-up limit of {cap} reached: move on")
+            current = asked[-1] if asked else None
+            if (blocker := self._follow_up_blocker(current)) is not None:
+                return FollowUp(False, None, 0, blocker)
+            assert current is not None
             bank_q = self.banks.question(current.id)
-            text = None
-            if bank_q and current.follow_ups_used < len(bank_q.follow_ups):
-                text = bank_q.follow_ups[current.follow_ups_used]
-            current.follow_ups_used += 1
-            return FollowUp(True, text, cap - current.follow_ups_used)
+            unused = [i for i in range(len(bank_q.follow_ups) if bank_q else 0) if i not in current.follow_ups_asked]
+            return self._grant_follow_up(current, unused[0] if unused else None)
+
+    def set_answering(self, answering: bool) -> None:
+        """The candidate started (True) or stopped (False) speaking. While they speak, a phase whose time is up
+        waits for the end of the answer instead of moving on under it; the hard limit still wins."""
+        if answering != self._answering:
+            self._answering = answering
+            if not answering:
+                self._answer_end = self.now()
+            self._changed.set()
+
+    async def take_answer(self, text: str, *, model: AnswerKind | None = None) -> AnswerOutcome:
+        """Read one candidate turn and carry out what follows it (:mod:`engine.moves`).
+
+        The turn answers the last question asked; if a timer moved the interview to the next phase while it was
+        given, it still belongs to that question, and the next phase's first question follows. An introduction
+        records the candidate's name, role and experience. `model` is the model's reading of the turn, if any
+        (:func:`engine.answers.classify` decides how far it counts). Warnings, notes and the turn's kind are kept
+        in the snapshot; at `warning_limit` warnings the interview ends with reason `misconduct`.
+        """
+        async with self._transaction() as events:
+            if self._answering:
+                self._answering, self._answer_end = False, self.now()
+                self._changed.set()
+            target = self._snap.asked[-1] if self._snap.asked and not self.ended else None
+            question = self.banks.question(target.id) if target else None
+            moved = target is None or target.phase != self.phase
+            # before any question, the only thing to answer is the greeting: an introduction
+            introduced = target is None or target.phase is Phase.INTRODUCTION
+            if introduced:
+                self._record_introduction(text)
+            c = classify(text, question=question.text if question else "",
+                         points=question.expected_points if question else (),
+                         follow_ups=question.follow_ups if question else (),
+                         covered_before=frozenset(target.covered) if target else frozenset(), model=model)
+            p = self._snap.profile
+            if introduced and c.kind is AnswerKind.PARTIAL and p.name and p.role and p.source != "fallback":
+                # the introduction is there to learn who the candidate is: once that is known it is complete
+                c = Classification(AnswerKind.ANSWER, "profile", c.covered, c.claim)
+            follow_index = None
+            blocker = self._follow_up_blocker(target)
+            if target is not None and question is not None and c.kind is AnswerKind.PARTIAL and blocker is None:
+                covered = set(target.covered) | c.covered
+                missed = [p for i, p in enumerate(question.expected_points) if i not in covered]
+                follow_index = pick_follow_up(question.follow_ups, missed, used=target.follow_ups_asked)
+                unused = [i for i in range(len(question.follow_ups)) if i not in target.follow_ups_asked]
+                if (follow_index is None and unused and not target.follow_ups_used
+                        and len(text.split()) < THIN_ANSWER_WORDS):
+                    follow_index = unused[0]
+            seen = [AnswerKind(k) for k in target.answers] if target else []
+            probed = any(n.move == Move.PROBE_CLAIM and n.question_id == (target.id if target else None)
+                         for n in self._snap.answers)
+            move = decide(c.kind, phase=target.phase if target else None, seen=seen, follow_up=follow_index,
+                          can_follow_up=blocker is None, claim=c.claim is not None, probed=probed,
+                          asks=asks_question(text))
+            if moved and move not in (Move.DECLINE, Move.WARN):
+                move = Move.NEXT  # the question's phase is over: its answer is kept, the interview goes on
+            if target is not None:
+                target.answers.append(c.kind.value)
+                target.covered = sorted(set(target.covered) | c.covered)
+            self._snap.answers.append(AnswerNote(
+                question_id=target.id if target else None, phase=target.phase if target else self.phase,
+                at=self.now(), kind=c.kind.value, source=c.source, move=move.value, covered=sorted(c.covered)))
+            outcome = AnswerOutcome(c, move, target.id if target else None, warnings=len(self._snap.warnings))
+            if move is Move.DECLINE:
+                said = quote(text)
+                self._note(f"Red flag: the candidate tried to steer the interviewer (prompt injection): \"{said}\"")
+                outcome = await self._warn(outcome, f"attempted to steer the interviewer: \"{said}\"", events)
+            elif move is Move.WARN:
+                outcome = await self._warn(outcome, f"abusive language: \"{quote(text)}\"", events)
+            elif move is Move.PROBE_CLAIM:
+                assert target is not None and c.claim is not None
+                self._note(f"Claim to verify ({target.id}): \"{c.claim}\"")
+                self._grant_follow_up(target, None)
+            elif move is Move.FOLLOW_UP:
+                assert target is not None
+                grant = self._grant_follow_up(target, follow_index)
+                outcome = AnswerOutcome(c, move, target.id, follow_up=grant.text, warnings=outcome.warnings)
+            elif move in (Move.NEXT, Move.HIRING_TEAM):
+                if move is Move.HIRING_TEAM:
+                    self._note(f"The candidate asked: \"{quote(text)}\"")
+                outcome = AnswerOutcome(c, move, outcome.question_id, next=await self._next_question(events),
+                                        warnings=outcome.warnings)
+            return outcome
+
+    def _record_introduction(self, text: str) -> None:
+        p = self._snap.profile
+        if p.name is not None and p.role is not None and p.source != "fallback":
+            return
+        facts = parse_introduction(text, self.banks)
+        self._set_profile(name=facts.name if p.name is None else None, role_text=facts.role_text,
+                          years=facts.years if p.years is None else None)
+
+    async def _warn(self, outcome: AnswerOutcome, reason: str, events: list[Event]) -> AnswerOutcome:
+        count = self._add_warning(reason)
+        if count >= self.settings.warning_limit:
+            await self._end(MISCONDUCT, events)
+        return AnswerOutcome(outcome.classification, outcome.move, outcome.question_id, warnings=count)
 
     async def end_phase(self) -> str | None:
         """The agent asks to move on; returns why not, or None once moved."""
@@ -263,32 +410,43 @@ class InterviewEngine:
         role still sets it, and the questions from then on come from that role's bank.
         """
         async with self._transaction():
-            p = self._snap.profile
-            if name and p.source != "preset":
-                p.name = name.strip()[:120]
-            if years is not None and years >= 0:
-                p.years = years
-            if role_text and (p.role is None or p.source == "fallback"):
-                detected = self.banks.match_role(role_text)
-                if p.role is None or detected is not None:
-                    p.position = role_text.strip()[:120]
-                    p.role = detected or GENERIC_ROLE
-                    p.source = "detected" if detected else "fallback"
-            if p.level is None and (level is not None or years is not None):
-                p.level = level or Level.from_years(years or 0.0)
-            return p.model_copy()
+            return self._set_profile(name=name, role_text=role_text, years=years, level=level)
+
+    def _set_profile(self, *, name: str | None = None, role_text: str | None = None, years: float | None = None,
+                     level: Level | None = None) -> Profile:
+        p = self._snap.profile
+        if name and p.source != "preset":
+            p.name = name.strip()[:120]
+        if years is not None and years >= 0:
+            p.years = years
+        if role_text and (p.role is None or p.source == "fallback"):
+            detected = self.banks.match_role(role_text)
+            if p.role is None or detected is not None:
+                p.position = role_text.strip()[:120]
+                p.role = detected or GENERIC_ROLE
+                p.source = "detected" if detected else "fallback"
+        if p.level is None and (level is not None or years is not None):
+            p.level = level or Level.from_years(years or 0.0)
+        return p.model_copy()
 
     async def add_note(self, text: str) -> None:
         async with self._transaction():
-            self._snap.notes.append(Note(phase=self.phase, at=self.now(), text=text.strip()[:1000]))
+            self._note(text)
+
+    def _note(self, text: str) -> None:
+        self._snap.notes.append(Note(phase=self.phase, at=self.now(), text=text.strip()[:1000]))
+
+    def _add_warning(self, reason: str) -> int:
+        self._snap.warnings.append(Note(phase=self.phase, at=self.now(), text=reason.strip()[:500]))
+        return len(self._snap.warnings)
 
     async def flag_behaviour(self, reason: str) -> int:
         """Record an inappropriate-behaviour warning; at the configured limit the interview ends politely."""
         async with self._transaction() as events:
-            self._snap.warnings.append(Note(phase=self.phase, at=self.now(), text=reason.strip()[:500]))
-            if len(self._snap.warnings) >= self.settings.warning_limit:
-                await self._end("conduct", events)
-            return len(self._snap.warnings)
+            count = self._add_warning(reason)
+            if count >= self.settings.warning_limit:
+                await self._end(MISCONDUCT, events)
+            return count
 
     async def end(self, reason: str) -> None:
         async with self._transaction() as events:
@@ -304,7 +462,10 @@ class InterviewEngine:
             end = t.started_at + t.budget_seconds
             if not t.warned:
                 deadlines.append(end - self.settings.time_warning_seconds)
-            deadlines.append(end if not t.timed_out else end + self.settings.grace_seconds)
+            if not t.timed_out:
+                deadlines.append(end)
+            elif not self._answering:
+                deadlines.append(end + self.settings.grace_seconds)
         return min(deadlines) + self._origin
 
     async def run_timers(self) -> None:
@@ -348,7 +509,9 @@ class InterviewEngine:
             t = self.timing
             assert t is not None
             end = t.started_at + t.budget_seconds
-            steps = [(end + grace, 2, "force"), (self.settings.hard_limit_seconds, 3, "hard")]
+            steps = [(self.settings.hard_limit_seconds, 3, "hard")]
+            if not self._answering:  # never under an answer: the forced move waits for its end
+                steps.append((end + grace, 2, "force"))
             if not t.warned:
                 steps.append((end - lead, 0, "warn"))
             if not t.timed_out:
@@ -363,7 +526,8 @@ class InterviewEngine:
                 t.timed_out = True
                 events.append(PhaseTimeout(at, t.phase, grace))
             elif kind == "force":
-                await self._advance("timeout", events, at)
+                # an answer that outlived the deadline moves on when it ends, not back in time
+                await self._advance("timeout", events, max(at, self._answer_end))
             else:
                 await self._end("hard_limit", events, at)
 

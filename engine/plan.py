@@ -18,6 +18,7 @@ from engine.budget import planned_seconds
 from engine.clock import FakeClock
 from engine.events import Event
 from engine.interview import InterviewEngine
+from engine.moves import Move
 from engine.phases import PHASE_ORDER, Level, Phase
 from engine.settings import InterviewSettings
 from engine.snapshot import Profile
@@ -25,6 +26,7 @@ from engine.snapshot import Profile
 WORDS_PER_SECOND = 2.5  # a calm interviewer speaks about 150 words a minute
 AGENT_LATENCY_SECONDS = 1.0  # pause before the agent starts speaking
 GENERIC_FOLLOW_UP = "Could you go a little deeper on that?"
+THIN_ANSWER = "I did some of that."
 
 
 class PlannedPhase(BaseModel):
@@ -85,7 +87,9 @@ async def simulate(
 ) -> InterviewPlan:
     """Run the engine on a fake clock with a candidate who answers everything in `answer_seconds`.
 
-    The simulated interviewer asks every follow-up the engine allows, speaking at a calm pace.
+    Every answer is thin (it touches none of the expected points), so the engine's own rule for it
+    (:meth:`InterviewEngine.take_answer`) asks every follow-up the cap allows: the longest interview the banks
+    make. The interviewer speaks at a calm pace.
     """
     clock = FakeClock()
     engine = InterviewEngine(settings, banks, clock,
@@ -102,13 +106,15 @@ async def simulate(
         await elapse(answer_seconds)
 
     await engine.start()
-    while not engine.ended:
-        nxt = await engine.next_question()
-        if nxt.question is None:
-            break
-        await exchange(nxt.question.text)
-        while (follow := await engine.follow_up()).allowed:
-            await exchange(follow.text or GENERIC_FOLLOW_UP)
+    nxt = await engine.next_question()
+    words = nxt.question.text if nxt.question else ""
+    while not engine.ended and words:
+        await exchange(words)
+        outcome = await engine.take_answer(THIN_ANSWER)
+        if outcome.move is Move.FOLLOW_UP:
+            words = outcome.follow_up or GENERIC_FOLLOW_UP
+        else:
+            words = outcome.next.question.text if outcome.next and outcome.next.question else ""
     result = plan(settings, banks, role, level)
     snap = engine.snapshot()
     result.timeline = [

@@ -44,12 +44,27 @@ class AskedQuestion(BaseModel):
     phase: Phase
     asked_at: float
     follow_ups_used: int = 0
+    follow_ups_asked: list[int] = Field(default_factory=list, description="indices of the bank follow-ups asked")
+    covered: list[int] = Field(default_factory=list, description="expected points the answers touched so far")
+    answers: list[str] = Field(default_factory=list, description="the kind of each candidate turn on it, in order")
 
 
 class Note(BaseModel):
     phase: Phase | None
     at: float
     text: str
+
+
+class AnswerNote(BaseModel):
+    """How one candidate turn was read and what the engine did about it (for the journal and the judge)."""
+
+    question_id: str | None
+    phase: Phase | None
+    at: float
+    kind: str
+    source: str
+    move: str
+    covered: list[int] = Field(default_factory=list)
 
 
 class EngineSnapshot(BaseModel):
@@ -62,5 +77,6 @@ class EngineSnapshot(BaseModel):
     profile: Profile = Field(default_factory=Profile)
     notes: list[Note] = Field(default_factory=list)
     warnings: list[Note] = Field(default_factory=list)
+    answers: list[AnswerNote] = Field(default_factory=list)
     ended_at: float | None = None
     end_reason: str | None = None

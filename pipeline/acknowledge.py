@@ -1,17 +1,20 @@
 """The LLM's only words under `phrasing: verbatim`: a short acknowledgement of the candidate's answer.
 
 The model gets a prompt of its own (prompt_templates/guided/acknowledge.j2, with the answer as quoted data), at most
-:data:`MAX_TOKENS` tokens, one attempt and :data:`TIMEOUT` seconds. What it writes is cut to its first sentence and
-dropped entirely unless that sentence is a plain acknowledgement (:func:`clean`): small models parrot their
-instructions, echo the candidate, ask or answer questions, and slip into assistant talk. The acknowledgement is
-optional by design: the words the code speaks after it never depend on it.
+:data:`MAX_TOKENS` tokens, one attempt and :data:`TIMEOUT` seconds. It first tags the answer `[on topic]` or
+`[off topic]` (a few tokens: the model's judgement, which the engine weighs after its own rules, see
+:mod:`engine.answers`), then writes the acknowledgement. What it writes is cut to its first sentence and dropped
+entirely unless that sentence is a plain acknowledgement (:func:`clean`): small models parrot their instructions,
+echo the candidate, ask or answer questions, and slip into assistant talk. One that opens like the previous one is
+replaced by a neutral alternative, so two turns in a row never sound the same. The acknowledgement is optional by
+design: the words the code speaks after it never depend on it.
 
 Example::
 
-    >>> ack = await acknowledge(llm, prompts, "I led the Postgres migration.", then="What went wrong?")
+    >>> reply = await acknowledge(llm, prompts, "I led the Postgres migration.", phase="experience")
     ... # doctest: +SKIP
-    >>> ack                                                                 # doctest: +SKIP
-    'Thank you, that gives me a clear picture.'
+    >>> reply.label, reply.words("I led the Postgres migration.", then="What went wrong?")  # doctest: +SKIP
+    (<AnswerKind.ANSWER: 'answer'>, 'Thank you, that gives me a clear picture.')
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 
 from livekit.agents import APIConnectOptions, llm
 
+from engine.answers import AnswerKind
 from engine.prompts import PromptLibrary, untrusted
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,11 @@ _SENTENCE = re.compile(r"^(.+?[.!?])(?=\s|$)")
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z ,.!'’-]*")  # words and light punctuation: no digits, markup, emojis
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')  # the prompt's examples (which may be echoed) and its quoted data
 _WORD = re.compile(r"[a-z']+")
+_LABEL = re.compile(r"^\s*[\[(<]?\s*(on|off)[\s_-]*topic\s*[\])>]?\s*[:.|\u2013-]*\s*", re.I)
+_LABELS = {"on": AnswerKind.ANSWER, "off": AnswerKind.OFF_TOPIC}
+OPENING_WORDS = 2  # two acknowledgements in a row opening with the same words sound mechanical
+# said instead of an acknowledgement that would repeat the last one's opening: neutral, never judging
+ALTERNATIVES = ("Okay, thank you.", "Got it.", "I see, thanks.", "Alright, understood.", "Thanks for that.")
 # an acknowledgement says one of these; anything else (a greeting, an opinion, an answer of its own) is not one
 _ACKNOWLEDGING = re.compile(
     r"\b(thanks?|thank you|okay|ok|alright|all right|got it|i see|understood|noted|nice to meet you|makes sense|"
@@ -53,6 +62,34 @@ _BANNED = re.compile(
     r"\b(assist\w*|help|welcome|sorry|apolog\w*|feedback|AI|model|candidate|interview\w*|acknowledg\w*|"
     r"instruction\w*|question\w*|word for word|score\w*|correct\w*|incorrect|right answer|wrong|excellent|perfect|"
     r"impressive|great answer|good answer|SIMA)\b", re.I)
+
+
+def label(raw: str) -> tuple[AnswerKind | None, str]:
+    """The model's on/off-topic tag (None if it wrote none) and the text after it.
+
+    >>> label("[off topic] Okay, thanks.")
+    (<AnswerKind.OFF_TOPIC: 'off_topic'>, 'Okay, thanks.')
+    >>> label("Thank you, that's helpful.")
+    (None, "Thank you, that's helpful.")
+    """
+    m = _LABEL.match(raw)
+    return (_LABELS[m.group(1).lower()], raw[m.end():]) if m else (None, raw)
+
+
+def _opening(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text.lower())[:OPENING_WORDS])
+
+
+def vary(ack: str, previous: str) -> str:
+    """`ack`, or a neutral alternative if it opens like the `previous` acknowledgement.
+
+    >>> vary("Got it, thank you.", "Got it, thanks."), vary("Thank you.", "Got it.")
+    ('Okay, thank you.', 'Thank you.')
+    """
+    if not ack or not previous or _opening(ack) != _opening(previous):
+        return ack
+    log.info("acknowledgement replaced (opens like the last one): %r", ack)
+    return next(a for a in ALTERNATIVES if _opening(a) != _opening(previous))
 
 
 def _ngrams(text: str) -> set[tuple[str, ...]]:
@@ -132,6 +169,20 @@ class Draft:
     prompt: str
     raw: str
 
+    @property
+    def label(self) -> AnswerKind | None:
+        """The model's on/off-topic reading of the answer, if it gave one."""
+        return label(self.raw)[0]
+
+    def words(self, answer: str, *, then: str, previous: str = "", phase: str = "") -> str:
+        """What to say before `then`: the model's acknowledgement if it is a plain one ("" if not), never opening
+        like the `previous` one; "nice to meet you" only in the introduction."""
+        ack = clean(label(self.raw)[1], avoid=[_QUOTED.sub(" ", self.prompt), answer, then])
+        if "meet you" in ack.lower() and phase != "introduction":
+            log.info("acknowledgement dropped (a greeting after the introduction): %r", ack)
+            ack = ""
+        return vary(ack, previous)
+
     def covers(self, answer: str) -> bool:
         """True if this was written for the first DRAFT_COVER or more of `answer`'s words."""
         said, whole = _WORD.findall(self.answer.lower()), _WORD.findall(answer.lower())
@@ -151,24 +202,16 @@ async def draft(model: llm.LLM, prompts: PromptLibrary, answer: str, *, phase: s
     return Draft(answer, prompt, raw)
 
 
-async def acknowledge(model: llm.LLM, prompts: PromptLibrary, answer: str, *, then: str, phase: str,
-                      previous: str = "", drafted: Draft | None = None) -> str:
-    """A short acknowledgement of `answer` to say before `then`; "" when there is none worth saying.
-
-    `previous` is the last acknowledgement spoken: the same words twice in a row sound mechanical, so they are dropped.
-    A `drafted` acknowledgement that covers the answer is used without asking the model again.
-    """
+async def acknowledge(model: llm.LLM, prompts: PromptLibrary, answer: str, *, phase: str,
+                      drafted: Draft | None = None) -> Draft | None:
+    """The model's reply for `answer` (its tag and acknowledgement): a `drafted` one that covers the answer is used
+    without asking the model again; None when the model failed (nothing is then said before the words)."""
     if drafted is not None and drafted.covers(answer):
-        prompt, raw = drafted.prompt, drafted.raw
-    else:
-        prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase)
-        try:
-            raw = await asyncio.wait_for(_generate(model, prompt), TIMEOUT)
-        except Exception as exc:  # any failure only costs the acknowledgement; the words still follow
-            log.warning("no acknowledgement: the LLM failed: %r", exc)
-            return ""
-    ack = clean(raw, avoid=[_QUOTED.sub(" ", prompt), answer, then])
-    if ack and ack.lower() == previous.lower():
-        log.info("acknowledgement dropped (said last time): %r", ack)
-        return ""
-    return ack
+        return drafted
+    prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase)
+    try:
+        raw = await asyncio.wait_for(_generate(model, prompt), TIMEOUT)
+    except Exception as exc:  # any failure only costs the acknowledgement; the words still follow
+        log.warning("no acknowledgement: the LLM failed: %r", exc)
+        return None
+    return Draft(answer, prompt, raw)

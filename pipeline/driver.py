@@ -24,19 +24,32 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+from engine.answers import AnswerKind
 from engine.events import Event, InterviewEnded, PhaseEntered, PhaseTimeout, TimeWarning
 from engine.instructions import render_instructions
-from engine.interview import InterviewEngine
+from engine.interview import AnswerOutcome, InterviewEngine
+from engine.moves import Move
 from engine.phases import Phase
 from engine.prompts import PromptLibrary
-from pipeline.introduction import parse_introduction
-from pipeline.phrasing import Line, Phrasing, asks_instead, asks_question, asks_to_repeat
+from pipeline.phrasing import (
+    CONDUCT_WARNING,
+    DECLINE,
+    ENGLISH,
+    MOVE_ON,
+    PROBE_CLAIM,
+    REDIRECT,
+    SILENCE,
+    SIMPLER,
+    Line,
+    Phrasing,
+)
 from pipeline.settings import Phrasing as PhrasingMode
 
 T = TypeVar("T")
 
-SHORT_ANSWER_WORDS = 12  # guided mode: answers shorter than this get the bank's follow-up, while the cap allows
 MAX_YEARS = 60.0
+# kinds of turn that answered nothing: moving on after them is said as such
+_MOVE_ON_KINDS = (AnswerKind.NON_ANSWER, AnswerKind.OFF_TOPIC, AnswerKind.SILENCE, AnswerKind.OTHER_LANGUAGE)
 EndReason = Literal["completed", "candidate_request"]
 
 _collected: ContextVar[list[Event] | None] = ContextVar("sima_driver_events", default=None)
@@ -89,7 +102,6 @@ class InterviewDriver:
         self.guided = guided
         self.verbatim = phrasing == "verbatim"
         self.phrasing = Phrasing(prompts, engine, tools=not guided)
-        self._asked_back: tuple[str, int] | None = None  # the question a candidate's question was last held off for
         engine.subscribe(self._collect)
 
     @staticmethod
@@ -202,53 +214,51 @@ class InterviewDriver:
 
     # ----- guided mode and timers ----------------------------------------------------------------------------
 
-    async def answer_received(self, answer: str, deferred: Sequence[Event] = ()) -> Step:
-        """Guided mode: after each candidate turn, record who they are (introduction) and pick the next step.
+    async def answer_received(self, answer: str, deferred: Sequence[Event] = (), *,
+                              model: AnswerKind | None = None) -> Step:
+        """Guided mode: after each candidate turn, the engine reads it and decides what follows; this says it.
 
         `deferred` are timer events raised while the candidate was answering, not said yet: they are part of this
-        step (a phase change, a time warning). A candidate who asks to hear the question again hears it again, and
-        one who asks a question instead of answering hears that theirs can wait: no step is taken for either. A
-        question asked in the wrap-up is left to the hiring team (a small model must not invent facts about the job).
+        step (a phase change, a time warning). `model` is the model's reading of the turn, if it gave one.
         """
-        moved = [e for e in deferred if isinstance(e, PhaseEntered)]
-        answered = moved[0].previous if moved else self.engine.phase  # the phase of the question they answered
-        asked = self.engine.asked_in_phase()
-        if not moved and asked:
-            if asks_to_repeat(answer):
-                return Step.of(self.phrasing.repeat(), acknowledge=False)
-            current = (asked[-1].id, asked[-1].follow_ups_used)
-            if (answered not in (Phase.INTRODUCTION, Phase.WRAP_UP) and asks_instead(answer)
-                    and current != self._asked_back):  # once: asked back again, the interview moves on
-                self._asked_back = current
-                return Step.of(self.phrasing.answer_later(), acknowledge=False)
-        step = await self._next_step(answer, answered, list(deferred))
-        if answered is Phase.WRAP_UP and asks_question(answer):
-            return step.after(self.phrasing.hiring_team(), acknowledge=False)
-        return step
+        outcome, events = await self._call(self.engine.take_answer(answer, model=model))
+        if outcome.move is Move.HIRING_TEAM:
+            # the hiring team's note first, then whatever comes next (often the goodbye)
+            return self._with_events(self._outcome_next(outcome), [*deferred, *events]).after(
+                self.phrasing.hiring_team(), acknowledge=False)
+        step = self._with_events(self._outcome_line(outcome), [*deferred, *events])
+        return Step(step.say, step.words, ended=step.ended, acknowledge=step.acknowledge and outcome.acknowledge)
 
-    async def _next_step(self, answer: str, answered: Phase | None, events: list[Event]) -> Step:
-        """The step for `answer`; `events` are the timer events held for it, and the engine calls' own join them."""
-        profile = self.engine.profile
-        if answered is Phase.INTRODUCTION and (profile.name is None or profile.role is None):
-            facts = parse_introduction(answer, self.engine.banks)
-            if facts.name or facts.role_text or facts.years is not None:
-                # a timer that came due fires with the first engine call: its events count too
-                _, more = await self._call(
-                    self.engine.set_profile(name=facts.name, role_text=facts.role_text, years=facts.years))
-                events += more
-        asked = self.engine.asked_in_phase() if self.engine.phase else []
-        question = self.engine.current_question
-        allowed = False
-        # only where the bank has a follow-up: a question listing none (do you have questions for us?) wants none
-        if (asked and asked[-1].follow_ups_used == 0 and question is not None and question.follow_ups
-                and len(answer.split()) < SHORT_ANSWER_WORDS):
-            allowed, line, more = await self._follow_up()
-            events += more
-        if not allowed:
-            line, more = await self._ask_next()
-            events += more
-        # every event of this turn at once: one transition or notice, never a step's words on top of another's
-        return self._with_events(line, events)
+    def _outcome_next(self, outcome: AnswerOutcome) -> Line:
+        nxt = outcome.next
+        return self.phrasing.question(nxt.question.text) if nxt and nxt.question else Line("")
+
+    def _outcome_line(self, outcome: AnswerOutcome) -> Line:
+        """The words for what the engine decided (a phase change or the end, folded in later, override them)."""
+        move, limit = outcome.move, self.engine.settings.warning_limit
+        if move is Move.NEXT:
+            line = self._outcome_next(outcome)
+            if outcome.kind in _MOVE_ON_KINDS:  # nothing was answered: say so plainly, never "thank you"
+                return Line.join([self.phrasing.scripted(MOVE_ON), line])
+            return line
+        if move is Move.FOLLOW_UP:
+            return (self.phrasing.question(outcome.follow_up, follow_up=True) if outcome.follow_up
+                    else self.phrasing.probe())
+        if move is Move.REPEAT:
+            return self.phrasing.repeat()
+        if move is Move.ANSWER_LATER:
+            return self.phrasing.answer_later()
+        if move is Move.PROBE_CLAIM:
+            return self.phrasing.scripted(PROBE_CLAIM)
+        if move is Move.SIMPLER:
+            return self.phrasing.scripted(SIMPLER)
+        template = {Move.REDIRECT: REDIRECT, Move.PROMPT: SILENCE, Move.ASK_ENGLISH: ENGLISH, Move.DECLINE: DECLINE,
+                    Move.WARN: CONDUCT_WARNING}[move]
+        return self.phrasing.again(template, warnings=outcome.warnings, warning_limit=limit)
+
+    async def silence(self, deferred: Sequence[Event] = ()) -> Step:
+        """Guided mode: the candidate has said nothing for a long while after a question."""
+        return await self.answer_received("", deferred)
 
     async def announce(self, *events: Event) -> Step:
         """What to say about events timers raised (outside any call) that nobody has heard yet, engine part first."""

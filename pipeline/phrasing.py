@@ -15,7 +15,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,45 +33,11 @@ SPOKEN_EVENTS: dict[type[Event], str] = {
 GREETING, TRANSITION = "spoken/greeting.j2", "spoken/transition.j2"
 FOLLOW_UP, RESUMED, HIRING_TEAM = "spoken/follow_up.j2", "spoken/resumed.j2", "spoken/hiring_team.j2"
 REPEAT, ANSWER_LATER = "spoken/repeat.j2", "spoken/answer_later.j2"
-
-_WONDERING = re.compile(
-    r"\b((I'?d|I would) like to (ask|know)|I want to (ask|know)|I have a question|I was wondering|I wonder)\b", re.I)
-_REPEAT = re.compile(
-    r"\b((can|could|would|will) you (please )?(repeat|say (that|it) again|ask (that|it) again)|please repeat"
-    r"|repeat (the|that|your) question|didn'?t (catch|hear|get|understand) (that|it|the question|you)"
-    r"|come again|pardon)\b", re.I)
-REPEAT_MAX_WORDS = 15  # a request to repeat is short; a long answer that mentions repeating is an answer
-QUESTION_MAX_WORDS = 30  # a question asked instead of an answer is short; a long answer may end on a question
-
-
-def asks_question(text: str) -> bool:
-    """Whether the candidate asked something (speech-to-text punctuates questions with "?").
-
-    >>> asks_question("How does the team work?"), asks_question("I was wondering about on-call")
-    (True, True)
-    >>> asks_question("What I'd add is that I enjoy automation.")
-    False
-    """
-    return "?" in text or bool(_WONDERING.search(text))
-
-
-def asks_instead(text: str) -> bool:
-    """Whether the candidate answered with a question of their own (what do you mean? how does the team work?).
-
-    >>> asks_instead("Do you mean unit tests or integration tests?"), asks_instead("I'd use canaries. Why? Less risk.")
-    (True, False)
-    """
-    return text.rstrip().endswith("?") and len(text.split()) <= QUESTION_MAX_WORDS
-
-
-def asks_to_repeat(text: str) -> bool:
-    """Whether the candidate asked to hear the question again.
-
-    >>> asks_to_repeat("Sorry, could you repeat the question?"), asks_to_repeat("I'd repeat the load test.")
-    (True, False)
-    """
-    return len(text.split()) <= REPEAT_MAX_WORDS and bool(_REPEAT.search(text))
-
+# what the engine's moves (engine/moves.py) sound like
+SIMPLER, REDIRECT = "spoken/simpler.j2", "spoken/redirect.j2"
+SILENCE, ENGLISH = "spoken/silence.j2", "spoken/english.j2"
+DECLINE, CONDUCT_WARNING = "spoken/decline.j2", "spoken/conduct_warning.j2"
+PROBE_CLAIM, MOVE_ON = "spoken/probe_claim.j2", "spoken/move_on.j2"
 
 @dataclass(frozen=True)
 class Line:
@@ -143,9 +108,8 @@ class Phrasing:
         question = self.engine.current_question
         if question is None:
             return ""
-        used = self.engine.asked_in_phase()[-1].follow_ups_used
-        follow_ups = question.follow_ups[:used]
-        return follow_ups[-1] if follow_ups else question.text
+        asked = self.engine.asked_in_phase()[-1].follow_ups_asked
+        return question.follow_ups[asked[-1]] if asked else question.text
 
     def repeat(self) -> Line:
         """The candidate asked to hear the last question again."""
@@ -160,6 +124,17 @@ class Phrasing:
                     "means, clarify it in one sentence without hinting at an answer; otherwise say there is time for "
                     f"their questions at the end. Then put the question again, word for word: \"{text}\"",
                     f"{self._spoken(ANSWER_LATER)} {text}")
+
+    def scripted(self, template: str, **extra: Any) -> Line:
+        """A spoken template's words, to be said as they are (an LLM in guided mode is told to say them)."""
+        words = self._spoken(template, **extra)
+        return Line(f"Say this to the candidate, word for word, and stop: \"{words}\"", words)
+
+    def again(self, template: str, **extra: Any) -> Line:
+        """A spoken template's words, then the last question put to the candidate again, word for word."""
+        text = self._last_asked()
+        words = " ".join(w for w in (self._spoken(template, **extra), text) if w)
+        return Line(f"Say this to the candidate, word for word, and stop: \"{words}\"", words)
 
     def hiring_team(self) -> Line:
         """The candidate asked something only the hiring team can answer (a wrap-up question)."""

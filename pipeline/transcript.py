@@ -1,8 +1,10 @@
 """Turns from LiveKit conversation items: who spoke, what, when (interview seconds), in which phase, on which question.
 
-A candidate turn belongs to the question the agent had just asked, so its phase and question id are the ones of the
-agent turn before it. Latency figures come from `ChatMessage.metrics`; STT confidence only where the STT gave one
-(LiveKit reports 0.0 for providers that have none, which is recorded as unknown).
+A candidate turn belongs to the question the candidate had heard when they began to answer: the phase and question id
+of the last agent turn that started before their speech did and was heard in full. A question the agent began while
+they were still answering, or a reply they talked over (interrupted), does not take their answer.
+Latency figures come from `ChatMessage.metrics`; STT confidence only where the STT gave one (LiveKit reports 0.0 for
+providers that have none, which is recorded as unknown).
 
 Example::
 
@@ -49,9 +51,17 @@ class TranscriptRecorder:
         self.turns: list[Turn] = list(previous or [])
         agent_turns = [t for t in self.turns if t.speaker is Speaker.AGENT]
         last = agent_turns[-1] if agent_turns else None
-        # what a candidate's words answer: the phase and question of the agent's last turn
-        self._answering: tuple[Phase | None, str | None] = (
-            (last.phase, last.question_id) if last else (engine.phase, None))
+        # what a candidate's words answer: the phase and question of each agent turn heard, with when it started
+        # (wall-clock seconds, where LiveKit gave them)
+        self._heard: list[tuple[float | None, Phase | None, str | None]] = [
+            (None, last.phase, last.question_id) if last else (None, engine.phase, None)]
+
+    def _answering(self, began: float | None) -> tuple[Phase | None, str | None]:
+        """The phase and question of the last agent turn heard before `began` (the candidate's first word)."""
+        for started, phase, question_id in reversed(self._heard):
+            if began is None or started is None or started <= began:
+                return phase, question_id
+        return self._heard[0][1:]
 
     def _phase(self) -> Phase | None:
         if self.engine.phase is not None:
@@ -67,13 +77,15 @@ class TranscriptRecorder:
         if not text:
             return None
         ended_at, started_at = self._times(item.metrics)
+        began = item.metrics.get("started_speaking_at")
         if item.role == "assistant":
             question = self.engine.current_question if self.engine.phase else None
             phase, question_id = self._phase(), question.id if question else None
-            self._answering = (phase, question_id)
+            if not item.interrupted:
+                self._heard.append((began, phase, question_id))
             speaker, confidence = Speaker.AGENT, None
         else:
-            phase, question_id = self._answering
+            phase, question_id = self._answering(began)
             speaker = Speaker.CANDIDATE
             confidence = item.transcript_confidence if item.transcript_confidence else None
         turn = Turn(index=len(self.turns), speaker=speaker, text=text, started_at=started_at, ended_at=ended_at,

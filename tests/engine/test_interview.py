@@ -177,7 +177,7 @@ async def test_warning_limit_ends_politely(settings, banks):
     assert await engine.flag_behaviour("insult") == 2
     assert not engine.ended
     await engine.flag_behaviour("insult")
-    assert engine.ended and events[-1] == InterviewEnded(0.0, "conduct")
+    assert engine.ended and events[-1] == InterviewEnded(0.0, "misconduct")
 
 
 async def test_hard_limit_always_wins(banks):

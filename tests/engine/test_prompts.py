@@ -57,7 +57,7 @@ async def test_events_render(prompts, shipped_banks):
     entered = render_event(prompts, engine, PhaseEntered(0, Phase.TECHNICAL, Phase.EXPERIENCE, 300, "agent"))
     assert "moving on to technical" in entered
     assert "nearly over" in render_event(prompts, engine, TimeWarning(0, Phase.TECHNICAL, 30))
-    assert "conduct" in render_event(prompts, engine, InterviewEnded(0, "conduct"))
+    assert "conduct" in render_event(prompts, engine, InterviewEnded(0, "misconduct"))
 
 
 def test_undefined_variable_names_template_file_and_line(tmp_path):

@@ -1,14 +1,15 @@
-"""The acknowledgement sanitiser and the candidate-speech readers of verbatim mode (fast: no LiveKit session)."""
+"""The acknowledgement sanitiser, the model's on/off-topic tag and variety (fast: no LiveKit session)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 
+from engine.answers import AnswerKind
 from pipeline import acknowledge
 from pipeline.acknowledge import MAX_TOKENS, clean
-from pipeline.phrasing import asks_question, asks_to_repeat
 from tests.pipeline.conftest import scripted_llm
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
@@ -65,34 +66,40 @@ def test_the_instructions_may_not_be_echoed_but_their_quoted_examples_may() -> N
 
 
 @pytest.mark.parametrize(
-    ("reply", "expected"),
+    ("reply", "label", "expected"),
     [
-        (Reply(text="Thanks, that's helpful. Tell me more?"), "Thanks, that's helpful."),
-        (Reply(text="Thanks, that's helpful."), ""),  # the same as last time
-        (Reply(status=500), ""),
-        (Reply(text="Thanks.", first_token_delay=1.0), ""),  # too slow
+        (Reply(text="[on topic] Thanks, that's helpful. Tell me more?"), AnswerKind.ANSWER, "Thanks, that's helpful."),
+        (Reply(text="(off-topic) Okay, I see."), AnswerKind.OFF_TOPIC, "Okay, I see."),
+        (Reply(text="Got it, thanks."), None, "Okay, thank you."),  # opens like the last one: another one
+        (Reply(text="Nice to meet you, thank you."), None, ""),  # a greeting, after the introduction
+        (Reply(status=500), None, None),
+        (Reply(text="Thanks.", first_token_delay=1.0), None, None),  # too slow
     ],
 )
 async def test_the_model_is_asked_once_with_a_small_budget(templates, monkeypatch: pytest.MonkeyPatch, reply: Reply,
-                                                           expected: str) -> None:
+                                                           label: AnswerKind | None, expected: str | None) -> None:
     monkeypatch.setattr(acknowledge, "TIMEOUT", 0.5)
     async with ScriptedOpenAI(lambda body: reply) as server:
-        previous = "Thanks, that's helpful." if reply.text == "Thanks, that's helpful." else ""
-        ack = await acknowledge.acknowledge(scripted_llm(server.base_url), templates, ANSWER, then=QUESTION,
-                                            phase="technical", previous=previous)
-    assert ack == expected
+        written = await acknowledge.acknowledge(scripted_llm(server.base_url), templates, ANSWER, phase="technical")
+    if expected is None:
+        assert written is None
+    else:
+        assert written is not None and written.label is label
+        assert written.words(ANSWER, then=QUESTION, previous="Got it, thank you.",
+                             phase="technical") == expected
     (body,) = server.requests  # one attempt, never retried
     assert body["max_tokens"] == MAX_TOKENS and len(body["messages"]) == 1
     assert json.dumps(ANSWER) in body["messages"][0]["content"]  # the answer only as quoted data
 
 
-def test_candidate_questions_and_requests_to_repeat() -> None:
-    assert asks_question("Could you tell me how the platform team works with product teams here?")
-    assert asks_question("I'd like to know more about on-call")
-    assert not asks_question("Thank you, that was a good conversation.")
-    assert asks_to_repeat("Sorry, could you repeat the question?") and asks_to_repeat("Pardon?")
-    assert asks_to_repeat("I didn't catch that, say it again please")
-    assert not asks_to_repeat("We repeat the load test every night, so a regression shows up the next morning.")
+def test_acknowledgements_never_open_like_the_previous_one() -> None:
+    previous = ""
+    said = []
+    for raw in ["Great to meet you, thank you.", "Great to meet you, thank you for that.", "Got it.", "Got it, thanks.",
+                "Okay, thank you.", "Okay, thanks."]:
+        previous = acknowledge.vary(raw, previous)
+        said.append(previous)
+    assert all(acknowledge._opening(a) != acknowledge._opening(b) for a, b in itertools.pairwise(said))
 
 
 async def test_warming_up_asks_once_and_never_fails(templates) -> None:
@@ -109,22 +116,23 @@ async def test_a_draft_written_while_the_candidate_speaks_stands_for_the_whole_a
         drafted = await acknowledge.draft(model, templates, half, phase="technical")
         assert drafted is not None and json.dumps(half) in server.requests[0]["messages"][0]["content"]
         # the draft covers half of the answer's words: it is used, cleaned, with no second request
-        ack = await acknowledge.acknowledge(model, templates, ANSWER, then=QUESTION, phase="technical",
-                                            drafted=drafted)
-        assert ack == "Got it, thank you." and len(server.requests) == 1
+        written = await acknowledge.acknowledge(model, templates, ANSWER, phase="technical", drafted=drafted)
+        assert written is not None and written.words(ANSWER, then=QUESTION) == "Got it, thank you."
+        assert len(server.requests) == 1
         # a draft for less of the answer, or for other words, is not
         for other in (" ".join(words[:3]), "I would roll back"):  # 3 of 16 words; words from elsewhere
             stale = await acknowledge.draft(model, templates, other, phase="technical")
             assert stale is not None and not stale.covers(ANSWER)
-        await acknowledge.acknowledge(model, templates, ANSWER, then=QUESTION, phase="technical", drafted=stale)
+        await acknowledge.acknowledge(model, templates, ANSWER, phase="technical", drafted=stale)
     assert len(server.requests) == 4 and json.dumps(ANSWER) in server.requests[-1]["messages"][0]["content"]
 
 
 async def test_a_draft_is_checked_against_the_words_that_follow() -> None:
     drafted = acknowledge.Draft(answer="I would start", prompt="Write a short acknowledgement.",
                                 raw="Okay, thanks, how do you roll back.")
-    assert await acknowledge.acknowledge(None, None, "I would start over", then=QUESTION,  # type: ignore[arg-type]
-                                         phase="technical", drafted=drafted) == ""
+    written = await acknowledge.acknowledge(None, None, "I would start over",  # type: ignore[arg-type]
+                                            phase="technical", drafted=drafted)
+    assert written is drafted and written.words("I would start over", then=QUESTION) == ""
 
 
 async def test_drafting_never_fails(templates) -> None:

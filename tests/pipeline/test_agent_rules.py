@@ -121,7 +121,7 @@ async def test_repeated_misconduct_ends_the_interview(interview_factory) -> None
     result = await iv.say(rude)
     assert "repeated conduct issues" in (result.events[-1].item.text_content or "")
     await iv.session.wait_finished()
-    assert iv.session.engine.snapshot().end_reason == "conduct" and len(iv.finished) == 1
+    assert iv.session.engine.snapshot().end_reason == "misconduct" and len(iv.finished) == 1
 
 
 async def test_candidate_leaving_finishes_once(interview_factory) -> None:

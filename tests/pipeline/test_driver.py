@@ -9,9 +9,9 @@ from pydantic import ValidationError
 from engine.clock import FakeClock
 from engine.events import Event, PhaseEntered, PhaseTimeout, TimeWarning
 from engine.interview import InterviewEngine
+from engine.introduction_facts import parse_introduction
 from engine.phases import Phase
 from pipeline.driver import InterviewDriver, InvalidAnswer
-from pipeline.introduction import parse_introduction
 from pipeline.settings import ProfileSettings
 from tests.pipeline.conftest import short_settings
 
@@ -148,4 +148,7 @@ async def test_a_question_instead_of_an_answer_takes_no_step(started) -> None:
     step = await driver.answer_received("Sorry, could you repeat that?")
     assert step.words == f"Of course. {question.text}" and len(engine.asked_in_phase()) == 1
     step = await driver.answer_received("Can you give me more details first?")  # asked back twice: moving on
-    assert engine.asked_in_phase()[-1].follow_ups_used == 1 and step.words == question.follow_ups[0]
+    nxt = engine.current_question
+    assert nxt is not None and nxt.id != question.id and step.words == nxt.text and not step.acknowledge
+    assert engine.asked_in_phase()[0].follow_ups_used == 0  # no follow-up presumed an answer
+    assert engine.asked_in_phase()[0].answers == ["question_back", "repeat_request", "question_back"]

@@ -1,12 +1,14 @@
 """Guided mode: the code takes every step through the same engine calls, and the LLM, offered no tools, only phrases.
 
 The greeting puts the first question, the profile comes from the introduction (banks decide the role), short answers
-get the bank's follow-up, a phase's time running out moves on with the next answer (or at once, when the candidate
-has gone quiet), and the interview ends after the wrap-up on its own.
+get the bank's follow-up, answers that miss expected points the follow-up aimed at them, a phase's time running out
+moves on with the next answer (or at once, when the candidate has gone quiet), and the interview ends after the
+wrap-up on its own.
 """
 
 from __future__ import annotations
 
+from engine.coverage import pick_follow_up
 from engine.phases import Phase
 from engine.transcript import InterviewRecord, Speaker
 from pipeline.session import InterviewSession
@@ -68,10 +70,18 @@ async def test_whole_interview_guided(real_banks, templates, clock, journal) -> 
         assert phase_of(llm.requests[-1]) == "Technical"
         assert "moving on to technical" in (last_instruction(llm.requests[-1]) or "")
 
-        # a long answer goes straight to the next question
+        # an answer that misses the question's expected points gets the follow-up aimed at them; one that covers
+        # them goes straight to the next question
+        question = engine.current_question
+        assert question is not None
+        missed = question.expected_points
         said = await answer(LONG)
+        aimed = pick_follow_up(question.follow_ups, missed, used=[])
+        assert aimed is not None and engine.asked_in_phase()[0].follow_ups_asked == [aimed]
+        assert question.follow_ups[aimed] in said
+        said = await answer("To sum up: " + "; ".join(question.expected_points) + ".")
         assert engine.phase is Phase.TECHNICAL and len(engine.asked_in_phase()) == 2
-        assert engine.asked_in_phase()[0].follow_ups_used == 0
+        assert engine.asked_in_phase()[0].follow_ups_used == 1 and engine.asked_in_phase()[0].answers[-1] == "answer"
 
         while not engine.ended:
             await answer(LONG)
