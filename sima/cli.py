@@ -14,8 +14,10 @@ from engine.yamlsrc import SourceError
 from sima.commands import (
     banks,
     console,
+    db,
     evaluate,
     evaluations,
+    interviews,
     invite,
     plan,
     prompts,
@@ -35,7 +37,8 @@ app = typer.Typer(
 )
 err = Console(stderr=True, soft_wrap=True)
 
-for module in (banks, prompts, plan, evaluate, evaluations, worker, token, console, simulate, serve, users, invite):
+for module in (banks, prompts, plan, evaluate, evaluations, worker, token, console, simulate, serve, users, invite, db,
+               interviews):
     module.register(app)
 
 

@@ -437,3 +437,8 @@ class Store:
         with self.session() as s:
             return list(s.scalars(select(InterviewRow.id).where(InterviewRow.created_at < cutoff)
                                   .order_by(InterviewRow.created_at)))
+
+    def has_job(self, interview_id: str) -> bool:
+        """Whether the interview's evaluation was ever queued."""
+        with self.session() as s:
+            return s.scalar(select(JobRow.id).where(JobRow.interview_id == interview_id)) is not None

@@ -67,3 +67,40 @@ def retry(ctx: typer.Context) -> None:
         out.print("[green]✓[/green] nothing to evaluate")
     if not ok:
         raise typer.Exit(1)
+
+
+@evaluations_app.command()
+def worker(ctx: typer.Context) -> None:
+    """Run until stopped: evaluate queued interviews (leased, retried with backoff, never dropped), send webhooks,
+    replay journals into the database, enforce retention; serve Prometheus metrics. Run as many as you like.
+    SIGTERM or Ctrl-C stops after the job in hand; a second one stops at once (its lease lets another worker
+    finish the job)."""
+    import asyncio
+    import signal
+
+    from sima.commands.worker import open_store
+    from sima.ops.evaluation_worker import run_worker
+    from sima.ops.metrics import serve_metrics
+
+    app = load_context(ctx.find_root().obj)
+    store = open_store(app.config)
+    serve_metrics(app.config.metrics, store)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if stop.is_set() and task is not None:
+                task.cancel()
+            stop.set()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal)
+        await run_worker(app, store, stop=stop, on_outcome=lambda o: print_outcomes([o]))
+
+    try:
+        asyncio.run(main())
+    except asyncio.CancelledError:
+        raise typer.Exit(130) from None
