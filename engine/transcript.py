@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from engine.banks import BankSet
 from engine.phases import Level, Phase
-from engine.snapshot import EngineSnapshot
+from engine.snapshot import AnswerNote, EngineSnapshot
 
 
 class Speaker(StrEnum):
@@ -82,6 +82,8 @@ class InterviewRecord(BaseModel):
     phases: list[PhaseTime] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    answers: list[AnswerNote] = Field(default_factory=list, description="how each candidate turn was read, and "
+                                      "what the interviewer did about it")
     bank_version: str | None = None
     config_hash: str | None = None
 
@@ -126,6 +128,7 @@ class InterviewRecord(BaseModel):
             ],
             notes=[n.text for n in snapshot.notes],
             warnings=[w.text for w in snapshot.warnings],
+            answers=snapshot.answers,
             bank_version=banks.version(bank.role),
             config_hash=config_hash,
         )

@@ -35,9 +35,12 @@ def simulate(
     time_scale: float = typer.Option(5.0, "--time-scale", min=1.0, max=100.0,
                                      help="interview clock speed-up; audio stays real-time"),
     evaluate: bool = typer.Option(True, help="score the interview at the end"),
+    resume: str | None = typer.Option(None, "--resume", metavar="ID",
+                                      help="continue the unfinished (killed) simulation ID, with the same --persona"),
 ) -> None:
     """Run one interview against a simulated candidate; write transcript, WAV, latency table and reports."""
     from evaluation.summary import console_summary
+    from sima.ops.resume import ResumeError
     from sima.simulation.persona import load_persona
     from sima.simulation.run import simulate_interview
 
@@ -46,13 +49,27 @@ def simulate(
     logging.getLogger("livekit").setLevel(logging.WARNING)  # its per-turn INFO lines drown the conversation
     out.rule(f"SIMA × {who.name} ({who.strength} {who.level.value}, {who.role_text}) — profile "
              f"'{app.config.profile}', {'text' if text else 'voice'}, clock ×{time_scale:g}")
-    result = asyncio.run(simulate_interview(app, who, text=text, time_scale=time_scale, evaluate=evaluate,
-                                            show=_show))
+    try:
+        result = asyncio.run(simulate_interview(app, who, text=text, time_scale=time_scale, evaluate=evaluate,
+                                                show=_show, resume=resume))
+    except ResumeError as exc:
+        out.print(f"[red]✗[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
     record = result.record
     out.rule("interview over")
     phases = ", ".join(f"{p.phase.value} {p.used_seconds / 60:.1f}m" for p in record.phases)
     out.print(f"{len(record.turns)} turns, {record.duration_seconds / 60:.1f} interview minutes in "
               f"{result.wall_seconds / 60:.1f} real minutes ({record.end_reason}); phases: {phases}", highlight=False)
+    aligned = result.alignment
+    if aligned.share is not None:
+        # answers filed under the question the candidate was answering (the persona knows which it heard)
+        out.print(f"answer alignment: {aligned.share:.0%} ({aligned.aligned} of {aligned.answers} candidate turns "
+                  f"filed under the question they answer)"
+                  + "".join(f"\n  turn {m.turn}: answering {m.answering}, filed under {m.filed_under}"
+                            for m in aligned.misfiled), highlight=False)
+    out.print(f"candidate: {record.candidate_name or 'name not detected'}, {record.position} "
+              f"({record.level.value if record.level else 'level unknown'}); warnings: {len(record.warnings)}",
+              highlight=False)
     if result.latency:
         # LiveKit times end of turn and STT both from the end of speech, so with a batch STT (Whisper) the turn
         # ends when its transcript arrives and the two columns agree

@@ -11,6 +11,8 @@ Example (personas/priya-backend-strong.yaml)::
     background: Four years building payment APIs...
     answer_words: [35, 70]
     scripted_answers: [...]     # optional: said in order, before any generated reply
+    expect: [answer, injection, ...]  # optional: the kind of each scripted answer (engine.answers.AnswerKind),
+                                      # which the conversation benchmark holds the interviewer to
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from engine.answers import AnswerKind
 from engine.phases import Level
 from engine.settings import Strict
 from engine.yamlsrc import SourceError, SourceProblem, load_located_file, validate_located
@@ -35,6 +38,7 @@ class Persona(Strict):
     background: str = Field(min_length=1)
     answer_words: tuple[int, int] = (30, 60)
     scripted_answers: list[str] = Field(default_factory=list)
+    expect: list[AnswerKind] = Field(default_factory=list, description="the kind of each scripted answer")
 
     @field_validator("answer_words")
     @classmethod
@@ -42,6 +46,13 @@ class Persona(Strict):
         if not 1 <= v[0] <= v[1] <= 200:
             raise ValueError("answer_words must be [min, max] with 1 <= min <= max <= 200")
         return v
+
+    @model_validator(mode="after")
+    def _expectations(self) -> Persona:
+        if self.expect and len(self.expect) != len(self.scripted_answers):
+            raise ValueError(f"expect lists {len(self.expect)} kinds for {len(self.scripted_answers)} scripted answers:"
+                             " give one per answer")
+        return self
 
 
 def load_persona(ref: str, folder: Path) -> Persona:

@@ -4,8 +4,10 @@ Voice mode is a real audio loop: the persona's reply is synthesised by Piper and
 agent's microphone, where Silero VAD, the configured STT, LLM and TTS take it exactly as in a room. Only the engine's
 clock is compressed (`time_scale`), so a 22-minute interview's phases and timers pass in a few minutes.
 
-Outputs go to `runs/<interview id>/`: the journal (written turn by turn), `transcript.json`, `latency.json`,
-`conversation.wav`; the evaluation reports go to `evaluation.output_dir`.
+Outputs go to `runs/<interview id>/`: the journal (written turn by turn), `transcript.json`, `latency.json` (the
+per-turn latency and the answer alignment: the share of candidate turns filed under the question the persona was
+answering, see :mod:`sima.simulation.alignment`), `conversation.wav`; the evaluation reports go to
+`evaluation.output_dir`.
 
 Example::
 
@@ -33,15 +35,17 @@ from pydantic import BaseModel
 from engine.clock import ScaledClock
 from engine.transcript import InterviewRecord, Speaker, Turn
 from pipeline.console import run_text_console
-from pipeline.journal import JournalSink
+from pipeline.journal import JournalSink, ReplayingSink
 from pipeline.ports import TeeSink
 from pipeline.providers import ProviderStack, build_stack, stop_services
 from pipeline.registry import BuildContext, build_one
+from pipeline.resume import Resumable
 from pipeline.session import InterviewSession, InterviewSetup
 from pipeline.settings import ProviderSpec
 from pipeline.worker import WorkerRuntime
 from sima.context import AppContext
 from sima.services import candidate_endpoint
+from sima.simulation.alignment import Alignment, AnswerLog, alignment
 from sima.simulation.audio import CandidateMic, RealtimeSpeaker, Tape, to_mono_int16
 from sima.simulation.persona import Persona
 from sima.simulation.replier import PersonaReplier
@@ -84,11 +88,19 @@ def latency_rows(turns: list[Turn]) -> list[LatencyRow]:
     return rows
 
 
+class LatencyReport(BaseModel):
+    """`latency.json`: how the interview kept in step with the candidate, and each exchange's latency."""
+
+    answer_alignment: Alignment
+    turns: list[LatencyRow]
+
+
 @dataclass
 class SimulationOutcome:
     record: InterviewRecord
     run_dir: Path
     latency: list[LatencyRow]
+    alignment: Alignment
     wav: Path | None = None
     wav_seconds: float = 0.0
     wall_seconds: float = 0.0
@@ -118,18 +130,27 @@ async def simulate_interview(
     time_scale: float,
     evaluate: bool = True,
     show: Show = lambda speaker, line: None,
+    resume: str | None = None,
 ) -> SimulationOutcome:
+    """One interview with `persona`, or with `resume`, the rest of the unfinished interview of that id (a killed
+    run): same phase, budgets and asked questions, the transcript so far, and the persona's script goes on."""
+    from sima.ops.resume import load_resumable
     from storage.store import Store
 
     config = app.config
     started = time.monotonic()
-    store = Store(config.storage.url)
+    store = Store(config.storage.url, webhook_urls=config.webhooks.urls)
+    journal = JournalSink(config.paths.runs)
+    resumable = load_resumable(store, journal, resume) if resume else None
+    if resumable is not None:
+        said = sum(t.speaker is Speaker.CANDIDATE for t in resumable.turns)
+        persona = persona.model_copy(update={"scripted_answers": persona.scripted_answers[said:]})
     queue = _Queue(store)
     ctx = BuildContext(cache_dir=config.paths.cache)
     setup = InterviewSetup(settings=config.interview, banks=app.banks, prompts=app.prompts,
                            profile=config.active_profile, config_hash=config.fingerprint())
     runtime = WorkerRuntime(setup=setup, build_ctx=ctx, setting_prefix=f"profiles.{config.profile}",
-                            sink=TeeSink(store, JournalSink(config.paths.runs)), on_finished=queue,
+                            sink=TeeSink(journal, ReplayingSink(store, journal)), on_finished=queue,
                             clock=ScaledClock(time_scale))
     wav: Path | None = None
     wav_seconds = 0.0
@@ -138,27 +159,39 @@ async def simulate_interview(
         async with candidate_endpoint(config) as endpoint:
             client = AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key)
             replier = PersonaReplier(persona, app.prompts, client, endpoint.model)
+            answers = AnswerLog(app.banks)
             if text:
-                record = await _typed(runtime, replier, show)
+                record = await _typed(runtime, replier, show, answers, resume=resumable)
             else:
-                record, tape = await _spoken(runtime, replier, show)
-                wav = config.paths.runs / record.interview_id / "conversation.wav"
+                record, tape = await _spoken(runtime, replier, show, answers, resume=resumable)
+                wav = _free(config.paths.runs / record.interview_id / "conversation.wav")
                 wav_seconds = tape.write(wav)
     finally:
         await stop_services(ctx)  # the agent's and the candidate's model servers go before the judge's starts
     if record is None:
         raise RuntimeError("the interview did not finish")
     run_dir = config.paths.runs / record.interview_id
-    outcome = SimulationOutcome(record=record, run_dir=run_dir, latency=latency_rows(record.turns), wav=wav,
-                                wav_seconds=wav_seconds)
+    outcome = SimulationOutcome(record=record, run_dir=run_dir, latency=latency_rows(record.turns),
+                                alignment=alignment(record.turns, answers.expected), wav=wav, wav_seconds=wav_seconds)
     outcome.files["transcript"] = run_dir / "transcript.json"
     outcome.files["transcript"].write_text(record.model_dump_json(indent=2))
     outcome.files["latency"] = run_dir / "latency.json"
-    outcome.files["latency"].write_text("[\n" + ",\n".join(r.model_dump_json() for r in outcome.latency) + "\n]\n")
+    outcome.files["latency"].write_text(LatencyReport(answer_alignment=outcome.alignment, turns=outcome.latency)
+                                        .model_dump_json(indent=1) + "\n")
     if evaluate and queue.job_id is not None:
         outcome.evaluation = await _evaluate(app, store, queue.job_id)
     outcome.wall_seconds = time.monotonic() - started
     return outcome
+
+
+def _free(path: Path) -> Path:
+    """`path`, or, if a run before a resume wrote it, the first free `<stem>-2`, `-3`... beside it."""
+    n = 1
+    found = path
+    while found.exists():
+        n += 1
+        found = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return found
 
 
 async def _evaluate(app: AppContext, store: Store, job_id: int) -> JobOutcome | None:
@@ -167,17 +200,20 @@ async def _evaluate(app: AppContext, store: Store, job_id: int) -> JobOutcome | 
 
     config = app.config
     outcomes = await run_pending(store, lambda: judge_endpoint(config), config.evaluation, prompts=app.prompts,
-                                 samples=config.judge_samples, job_ids=[job_id])
+                                 samples=config.judge_samples, job_ids=[job_id], banks=app.banks)
     return outcomes[0] if outcomes else None
 
 
-async def _typed(runtime: WorkerRuntime, replier: PersonaReplier, show: Show) -> InterviewRecord | None:
-    """Typed turns through the same agent and session; the persona reads what the agent said since its last line."""
+async def _typed(runtime: WorkerRuntime, replier: PersonaReplier, show: Show, answers: AnswerLog, *,
+                 resume: Resumable | None = None) -> InterviewRecord | None:
+    """Typed turns through the same agent and session; the persona reads what the agent said since its last line
+    (each reply is one candidate turn)."""
     heard: list[str] = []
     spoke = asyncio.Event()
 
     def write(speaker: str, line: str) -> None:
         heard.append(line)
+        answers.heard(line)
         spoke.set()
         show("agent", line)
 
@@ -187,22 +223,26 @@ async def _typed(runtime: WorkerRuntime, replier: PersonaReplier, show: Show) ->
             spoke.clear()
             said = " ".join(heard)
             heard.clear()
+            answers.replying()
             reply = await replier.reply(said)
             show("candidate", reply)
+            answers.turn_taken()
             yield reply
 
-    return await run_text_console(runtime, lines=lines(), write=write)
+    return await run_text_console(runtime, lines=lines(), write=write, resume=resume)
 
 
-async def _spoken(runtime: WorkerRuntime, replier: PersonaReplier, show: Show
-                  ) -> tuple[InterviewRecord | None, Tape]:
+async def _spoken(runtime: WorkerRuntime, replier: PersonaReplier, show: Show, answers: AnswerLog, *,
+                  resume: Resumable | None = None) -> tuple[InterviewRecord | None, Tape]:
     stack: ProviderStack = await asyncio.to_thread(
         build_stack, runtime.setup.profile, runtime.build_ctx, runtime.setting_prefix)
     voice = build_one("tts", CANDIDATE_VOICE, runtime.build_ctx)
     tape = Tape(voice.sample_rate)
     mic, speaker = CandidateMic(voice.sample_rate, tape), RealtimeSpeaker(voice.sample_rate, tape)
     interview = InterviewSession(runtime.setup, stack, runtime.sink, on_finished=runtime.on_finished,
-                                 clock=runtime.clock)
+                                 clock=runtime.clock, snapshot=resume.snapshot if resume else None,
+                                 previous_turns=resume.turns if resume else None,
+                                 started_at=resume.started_at if resume else None)
     interview.session.input.audio = mic
     interview.session.output.audio = speaker
     heard: list[str] = []
@@ -213,8 +253,10 @@ async def _spoken(runtime: WorkerRuntime, replier: PersonaReplier, show: Show
         if isinstance(ev.item, llm.ChatMessage) and ev.item.text_content:
             if ev.item.role == "assistant":
                 heard.append(ev.item.text_content)
+                answers.heard(ev.item.text_content)
                 show("agent", ev.item.text_content)
             elif ev.item.role == "user":
+                answers.turn_taken()
                 show("heard", ev.item.text_content)
 
     def on_state(ev: AgentStateChangedEvent) -> None:
@@ -240,6 +282,7 @@ async def _spoken(runtime: WorkerRuntime, replier: PersonaReplier, show: Show
             if not said:
                 continue  # listening again without having said anything new: the floor is not ours yet
             floor.clear()
+            answers.replying()
             await _say(replier.stream(said), voice, mic, closed, show)
     finally:
         record = await interview.aclose(reason="candidate_left")
