@@ -52,7 +52,8 @@ def test_plan_simulate_json(seconds):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert [p["name"] for p in data["phases"]] == [row["phase"] for row in data["timeline"]]
-    assert 20 * 60 <= data["total_seconds"] <= 25 * 60
+    # brisk 30-second answers may run out of bank questions a little early (see tests/engine/test_plan.py)
+    assert (20 * 60 if seconds == "90" else 15 * 60) <= data["total_seconds"] <= 25 * 60
     assert {"phase", "start_s", "end_s", "questions_asked"} <= set(data["timeline"][0])
     assert all(isinstance(q, str) for p in data["phases"] for q in p["questions"])
 

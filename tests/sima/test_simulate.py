@@ -33,6 +33,9 @@ async def test_text_simulation_visits_all_phases_and_writes_reports(tmp_path: Pa
     assert spoken[0].text == persona.scripted_answers[0]
     saved = json.loads(outcome.files["transcript"].read_text())
     assert len(saved["turns"]) == len(record.turns)
+    latency = json.loads(outcome.files["latency"].read_text())
+    assert latency["answer_alignment"]["share"] == 1.0 == outcome.alignment.share  # every answer filed right
+    assert len(saved["answers"]) >= len(spoken)  # how each turn was read
     assert outcome.evaluation is not None and outcome.evaluation.status == "done", outcome.evaluation
     report = json.loads(Path(outcome.evaluation.json_path).read_text())
     assert report["metadata"]["candidate_name"] == "Ada Novak"
