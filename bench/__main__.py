@@ -26,6 +26,7 @@ from rich.table import Table
 
 # in this order: the cheap ones first; local_v2v loads the real local models
 BENCHMARKS = ["engine_turn", "pipeline_overhead", "concurrency", "evaluation_overhead", "local_v2v"]
+BENCHMARKS.append("conversation")  # adversarial scripted personas against the local interviewer, typed
 RESULTS = Path(__file__).resolve().parent / "results.json"
 TIME_LIMIT = 600.0  # seconds per benchmark
 TIME_LIMITS = {"local_v2v": 1500.0}  # two spoken interviews with the real local models
