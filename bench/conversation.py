@@ -109,7 +109,10 @@ def _judge(persona: Persona, run: PersonaRun, limit: int) -> None:
         kind = reading.kind if reading else "none"
         move = reading.move if reading else "none"
         follow_ups = _BANK_FOLLOW_UPS.get(reading.question_id or "", ()) if reading else ()
-        presumes = any(f in reply for f in follow_ups)
+        # a bank follow-up the candidate had not been asked yet presumes an answer (putting the one on the table
+        # again does not)
+        before = turns[i - 1].text if i > 0 else ""
+        presumes = any(f in reply and f not in before for f in follow_ups)
         moved_on = move == "next_question"
         right, why = True, ""
         if kind != expected.value and not (expected is AnswerKind.ANSWER and kind == AnswerKind.PARTIAL.value):

@@ -93,12 +93,12 @@ _REPEAT = re.compile(
     r"|come again|pardon)\b", re.I)
 # words that sound inflated: sole credit for big results, absolutes, outsized numbers (the seed's bluff detection)
 _CLAIM = re.compile(
-    r"[^.!?]*\b(?:single-?handedly|all by myself|entirely by myself|on my own i (?:built|wrote|designed|rebuilt)|"
+    r"\b(?:single-?handedly|all by myself|entirely by myself|on my own i (?:built|wrote|designed|rebuilt)|"
     r"never (?:had|made|shipped) (?:a |any )?(?:bugs?|mistakes?|outages?|incidents?)|zero (?:bugs|downtime|incidents)|"
     r"(?:best|top) (?:engineer|developer|designer) (?:in|at|of)|expert in (?:everything|all)|"
     r"\d{2,}\s?(?:x|times) (?:faster|better|cheaper|more)|(?:billions|hundreds of millions) of (?:users|requests)|"
-    r"100 ?(?:%|percent) (?:uptime|accuracy|coverage)|know (?:every|all) (?:language|framework|technolog)\w*)"
-    r"[^.!?]*[.!?]?", re.I)
+    r"100 ?(?:%|percent) (?:uptime|accuracy|coverage)|know (?:every|all) (?:language|framework|technolog)\w*)", re.I)
+_SENTENCE_END = re.compile(r"[.!?]")
 _OFF_TOPIC = re.compile(
     r"\b(?:weather|football|soccer|cricket|basketball|match last night|movie|film|tv show|netflix|weekend|holiday|"
     r"vacation|lunch|dinner|pizza|recipe|my cat|my dog|politic\w*|election|celebrity|horoscope|lottery)\b", re.I)
@@ -156,7 +156,11 @@ def inflated_claim(text: str) -> str | None:
     True
     """
     m = _CLAIM.search(text)
-    return quote(m.group(0).strip()) if m else None
+    if m is None:
+        return None
+    start = max((e.end() for e in _SENTENCE_END.finditer(text, 0, m.start())), default=0)
+    end = _SENTENCE_END.search(text, m.end())
+    return quote(text[start:end.end() if end else len(text)].strip())
 
 
 def rule_kind(text: str) -> AnswerKind | None:
