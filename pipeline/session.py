@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 MAX_TOOL_STEPS = 4  # record_profile, next_question and a note may all precede one reply
 INTERRUPT_SECONDS = 0.5  # speech over the agent's reply this long stops it (LiveKit's default, stated)
 FALSE_INTERRUPTION_SECONDS = 1.5  # an interruption followed by no words this long was not one: the reply resumes
+# silence after a question before the candidate counts as quiet ("away"): only then does a guided interviewer speak
+# on its own (a held-back phase change, or a gentle prompt). A candidate may think in silence for a while
+AWAY_SECONDS = 20.0
 CLOSE_REASONS = {CloseReason.PARTICIPANT_DISCONNECTED: "candidate_left", CloseReason.JOB_SHUTDOWN: "candidate_left",
                  CloseReason.ERROR: "error"}
 
@@ -87,6 +90,7 @@ def session_options(profile: ProfileSettings, stack: ProviderStack) -> dict[str,
         },
         "max_tool_steps": MAX_TOOL_STEPS,
         "session_close_transcript_timeout": 1.0,
+        "user_away_timeout": AWAY_SECONDS,
     }
 
 
