@@ -324,13 +324,17 @@ class GuidedInterviewAgent(InterviewerBase):
             self._catch_ups.add(task)
             task.add_done_callback(self._catch_ups.discard)
 
+    def _hears_audio(self) -> bool:
+        """Whether the candidate speaks (a typed candidate's silence may be typing)."""
+        return self.session.input.audio is not None
+
     async def _catch_up(self, *, silent: bool = False) -> None:
-        """Say the timer events nobody has heard yet; with none, a `silent` candidate is the engine's to handle
-        (a gentle prompt with the question again, then moving on)."""
+        """Say the timer events nobody has heard yet; with none, a `silent` candidate who speaks (not types) is the
+        engine's to handle (a gentle prompt with the question again, then moving on)."""
         events, self._deferred = self._deferred, []
         if events:
             step = await self.driver.announce(*events)
-        elif silent and self._floor_is_free() and self.driver.engine.asked_in_phase():
+        elif silent and self._hears_audio() and self._floor_is_free() and self.driver.engine.asked_in_phase():
             step = await self.driver.silence()
         else:
             return

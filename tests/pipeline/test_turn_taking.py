@@ -1,0 +1,79 @@
+"""Turn-taking: a quiet candidate is prompted once, then the interview moves on (never a typing one); every
+candidate turn is filed under the question they heard before they began, not under one started while they were still
+answering or one they talked over."""
+
+from __future__ import annotations
+
+from livekit.agents import llm
+
+from engine.clock import FakeClock
+from engine.interview import InterviewEngine
+from engine.phases import Phase
+from engine.plan import advance_to
+from pipeline.audio_io import WavFileInput
+from pipeline.session import InterviewSession
+from pipeline.transcript import TranscriptRecorder
+from tests.pipeline.conftest import DATA, short_settings, text_stack
+from tests.pipeline.test_interview_tools import go_quiet
+from tests.pipeline.test_interview_verbatim import verbatim_setup
+from tests.support.openai_server import Reply, ScriptedOpenAI
+
+INTRO = "Hello! My name is Grace Hopper. I'm applying for the backend developer role, with about three years of work."
+
+
+async def _silences(real_banks, templates, clock, journal, *, speaking: bool) -> tuple[list[str], InterviewSession]:  # type: ignore[no-untyped-def]
+    async with ScriptedOpenAI(lambda body: Reply(text="[on topic] Thank you.")) as server:
+        interview = InterviewSession(verbatim_setup(real_banks, templates), text_stack(server.base_url), journal,
+                                     clock=clock)
+        if speaking:  # a microphone (never played: the candidate stays silent)
+            interview.session.input.audio = WavFileInput(DATA / "candidate_answer.wav")
+        await interview.start(capture_run=True)
+        await interview.session.run(user_input=INTRO)
+        before = len(interview.turns)
+        for _ in range(2):
+            await go_quiet(interview)
+        said = [t.text for t in interview.turns[before:]]
+        await interview.aclose()
+    return said, interview
+
+
+async def test_a_quiet_candidate_hears_the_question_again_once_then_the_interview_moves_on(
+        real_banks, templates, clock, journal) -> None:
+    said, interview = await _silences(real_banks, templates, clock, journal, speaking=True)
+    asked = interview.engine.snapshot().asked
+    first, second = real_banks.question(asked[-2].id), real_banks.question(asked[-1].id)
+    assert first is not None and second is not None and asked[-2].phase is asked[-1].phase is Phase.EXPERIENCE
+    assert said == [f"Take your time. Here's the question again: {first.text}",
+                    f"No problem, let's move on. {second.text}"]
+    assert asked[-2].answers == ["silence", "silence"] and asked[-2].follow_ups_used == 0
+
+
+async def test_a_typing_candidate_is_never_prompted(real_banks, templates, clock, journal) -> None:
+    said, interview = await _silences(real_banks, templates, clock, journal, speaking=False)
+    assert said == [] and not interview.engine.snapshot().answers[1:]
+
+
+def _message(role: str, text: str, began: float, *, interrupted: bool = False) -> llm.ChatMessage:
+    return llm.ChatMessage(role=role, content=[text], interrupted=interrupted,  # type: ignore[arg-type]
+                           metrics={"started_speaking_at": began, "stopped_speaking_at": began + 2.0})
+
+
+async def test_answers_are_filed_under_the_question_heard_before_they_began(real_banks) -> None:
+    engine = InterviewEngine(short_settings(), real_banks, FakeClock())
+    await engine.start()
+    await advance_to(engine, Phase.TECHNICAL)
+    recorder = TranscriptRecorder(engine)
+    first = engine.current_question
+    assert first is not None
+    recorder.capture(_message("assistant", first.text, 100.0))
+    assert recorder.capture(_message("user", "Isolation levels trade", 105.0)).question_id == first.id
+    await engine.next_question()
+    second = engine.current_question
+    assert second is not None and second.id != first.id
+    # the agent started the next question, the candidate went on talking over it: it was not heard
+    recorder.capture(_message("assistant", second.text, 110.0, interrupted=True))
+    assert recorder.capture(_message("user", "consistency for speed", 111.0)).question_id == first.id
+    # the next question said in full, but the candidate had begun before it started: still the first question
+    recorder.capture(_message("assistant", second.text, 120.0))
+    assert recorder.capture(_message("user", "and that is all", 118.0)).question_id == first.id
+    assert recorder.capture(_message("user", "For the cache I would", 125.0)).question_id == second.id
