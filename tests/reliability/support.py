@@ -25,14 +25,15 @@ SHORT_INTERVIEW = {"phases": {
     "wrap_up": {"minutes": 2, "min_questions": 1, "max_questions": 2}}}
 
 
-def write_config(tmp_path: Path, llm_url: str, **sections: Any) -> Path:
-    """config.yaml as shipped, on a guided verbatim profile whose model is the scripted server, with storage, runs
-    and reports under tmp_path; `sections` replace whole top-level sections."""
+def write_config(tmp_path: Path, llm_url: str, *, judge_url: str | None = None, **sections: Any) -> Path:
+    """config.yaml as shipped, on a guided verbatim profile whose model (and judge, unless `judge_url`) is the
+    scripted server, with storage, runs and reports under tmp_path; `sections` update top-level sections."""
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     data["profiles"]["scripted"] = {
         "stt": {"provider": "openai-compatible", "base_url": llm_url, "model": "whisper-1"},
         "llm": {"provider": "openai-compatible", "base_url": llm_url, "model": "scripted-model"},
         "tts": {"provider": "openai-compatible", "base_url": llm_url, "model": "tts-1", "voice": "coral"},
+        "judge": {"provider": "openai-compatible", "base_url": judge_url or llm_url, "model": "judge-model"},
         "guided": True, "phrasing": "verbatim",
     }
     data["profile"] = "scripted"
@@ -43,7 +44,9 @@ def write_config(tmp_path: Path, llm_url: str, **sections: Any) -> Path:
                      "cache": str(tmp_path / "cache")}
     data["evaluation"] = {**data.get("evaluation", {}), "output_dir": str(tmp_path / "evaluations")}
     data["metrics"] = {"port": None}
-    data.update(sections)
+    data["evaluation_worker"] = {"poll_seconds": 0.2}
+    for name, value in sections.items():  # a mapping updates its section, anything else replaces it
+        data[name] = {**data[name], **value} if isinstance(value, dict) and isinstance(data.get(name), dict) else value
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -58,6 +61,24 @@ async def start_sima(config: Path, *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "sima", "-c", str(config), *args, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=clean_env(), cwd=str(ROOT))
+
+
+async def spawn(config: Path, log: Path, *args: str) -> asyncio.subprocess.Process:
+    """`sima ARGS` in the background, its output going to `log` (read it when a test fails)."""
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "sima", "-c", str(config), *args, stdin=asyncio.subprocess.DEVNULL, stdout=out,
+            stderr=asyncio.subprocess.STDOUT, env=clean_env(), cwd=str(ROOT))
+
+
+async def wait_for(predicate: Any, timeout: float, *, every: float = 0.1, what: str = "condition") -> None:
+    """Poll `predicate()` until it is true; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(every)
 
 
 @dataclass

@@ -1,0 +1,1 @@
+from tests.storage.fixtures import store, store_url  # noqa: F401  (pytest finds fixtures by name)
