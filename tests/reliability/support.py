@@ -63,12 +63,13 @@ async def start_sima(config: Path, *args: str) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=clean_env(), cwd=str(ROOT))
 
 
-async def spawn(config: Path, log: Path, *args: str) -> asyncio.subprocess.Process:
-    """`sima ARGS` in the background, its output going to `log` (read it when a test fails)."""
+async def spawn(config: Path, log: Path, *args: str, env: dict[str, str] | None = None
+                ) -> asyncio.subprocess.Process:
+    """`sima ARGS` in the background (with `env` added to a clean environment), its output going to `log`."""
     with log.open("ab") as out:
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "sima", "-c", str(config), *args, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-            stderr=asyncio.subprocess.STDOUT, env=clean_env(), cwd=str(ROOT))
+            stderr=asyncio.subprocess.STDOUT, env=clean_env(**(env or {})), cwd=str(ROOT))
 
 
 async def wait_for(predicate: Any, timeout: float, *, every: float = 0.1, what: str = "condition") -> None:
