@@ -25,11 +25,13 @@ from rich.console import Console
 from rich.table import Table
 
 # in this order: the cheap ones first; local_v2v loads the real local models
-BENCHMARKS = ["engine_turn", "pipeline_overhead", "concurrency", "evaluation_overhead", "local_v2v"]
+BENCHMARKS = ["engine_turn", "vad_cpu", "pipeline_overhead", "concurrency", "turn_detection", "evaluation_overhead",
+              "local_v2v"]
 BENCHMARKS.append("conversation")  # adversarial scripted personas against the local interviewer, typed
 RESULTS = Path(__file__).resolve().parent / "results.json"
 TIME_LIMIT = 600.0  # seconds per benchmark
-TIME_LIMITS = {"local_v2v": 1500.0}  # two spoken interviews with the real local models
+TIME_LIMITS = {"local_v2v": 1500.0,  # two spoken interviews with the real local models
+               "concurrency": 1500.0}  # up to nine levels of up to five minutes each
 log = logging.getLogger("bench")
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from bench.quiet import quiet_livekit
-from bench.stats import median
+from bench.stats import percentile
 from engine.banks import BankSet
 from engine.clock import FakeClock
 from engine.interview import InterviewEngine
@@ -197,16 +197,16 @@ async def measure(runs: int = RUNS, judge_delay: float = JUDGE_DELAY) -> dict[st
                          done[-1]["judge"], done[-1]["overhead"])
             store.close()
     counted = done[1:]
-    overhead = median([r["overhead"] for r in counted])
+    overhead = percentile([r["overhead"] for r in counted], 50)
     cold = done[0]["overhead"]
     return {
         "evaluation_overhead_s": round(overhead, 3),
         # a job process evaluates one interview: its first evaluation imports and connects everything
         "evaluation_overhead_cold_s": round(cold, 3),
-        "evaluation_total_s_p50": round(median([r["total"] for r in counted]), 3),
-        "evaluation_judge_s_p50": round(median([r["judge"] for r in counted]), 3),
-        "evaluation_before_judge_s_p50": round(median([r["before_judge"] for r in counted]), 3),
-        "evaluation_after_judge_s_p50": round(median([r["after_judge"] for r in counted]), 3),
+        "evaluation_total_s_p50": round(percentile([r["total"] for r in counted], 50), 3),
+        "evaluation_judge_s_p50": round(percentile([r["judge"] for r in counted], 50), 3),
+        "evaluation_before_judge_s_p50": round(percentile([r["before_judge"] for r in counted], 50), 3),
+        "evaluation_after_judge_s_p50": round(percentile([r["after_judge"] for r in counted], 50), 3),
         "evaluation_interview": {"minutes": round(first.duration_seconds / 60, 1), "turns": len(first.turns),
                                  "words": sum(len(t.text.split()) for t in first.turns),
                                  "judge_samples": SAMPLES},

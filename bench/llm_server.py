@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -44,6 +45,8 @@ class BenchResponder:
 
 
 async def _serve(first_token_delay: float) -> None:
+    # a session closed while its request is in flight resets the connection: expected, not worth a traceback
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     server = ScriptedOpenAI(BenchResponder(first_token_delay), model=MODEL)
     server.requests = _Discard()  # type: ignore[assignment]  # nobody reads them; don't grow forever
     base_url = await server.start()

@@ -1,23 +1,12 @@
-"""Percentiles for benchmark samples."""
+"""Percentiles for benchmark samples: the reports' own nearest-rank percentile (evaluation/latency.py), so a
+benchmark's P90 and a report's are the same statistic.
+
+>>> percentile([0.8, 1.0, 1.2, 3.0], 50)
+1.0
+"""
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Sequence
+from evaluation.latency import percentile
 
-
-def percentile(samples: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile, q in [0, 100].
-
-    >>> percentile([1, 2, 3, 4], 50)
-    2
-    """
-    if not samples:
-        raise ValueError("no samples")
-    ordered = sorted(samples)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
-def median(samples: Sequence[float]) -> float:
-    return statistics.median(samples)
+__all__ = ["percentile"]

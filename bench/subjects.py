@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from livekit.agents import Agent, AgentSession
-from livekit.plugins import openai, silero
+from livekit.agents import Agent, AgentSession, function_tool
+from livekit.agents import vad as lk_vad
+from livekit.plugins import openai
 
 from bench.audio import BenchMic, BenchSpeaker, utterance
 from bench.doubles import FixedDelaySTT, FixedDelayTTS
@@ -49,6 +50,7 @@ LLM_FIRST_TOKEN = 0.30
 # what the STT double "hears"; 12+ words, so guided mode moves on instead of asking a follow-up
 ANSWER = "My name is Ada and I have built backend services in Python and Go for about six years."
 BARE_INSTRUCTIONS = "You are a friendly job interviewer. Ask one question at a time and keep replies short."
+NEXT_QUESTION = "Tell me about a system you designed and the trade-offs you made."
 TURN_TIMEOUT = 30.0
 POLL = 0.01
 
@@ -58,15 +60,17 @@ def shared_data() -> tuple[BankSet, PromptLibrary]:
     return load_banks(ROOT / "question_banks"), PromptLibrary(ROOT / "prompt_templates")
 
 
-def profile(*, guided: bool) -> ProfileSettings:
-    """The shipped defaults (VAD turn detection, endpointing 0.5–3 s); providers are built by the benchmark."""
+def profile(*, guided: bool, verbatim: bool = False) -> ProfileSettings:
+    """Session settings: VAD turn detection (a fixed 0.5 s silence, so every turn waits alike), guided or tool-driven,
+    verbatim phrasing (the shipped local mode) or not; providers are built by the benchmark."""
     return ProfileSettings.model_validate({"stt": {"provider": "bench"}, "llm": {"provider": "bench"},
-                                           "tts": {"provider": "bench"}, "guided": guided})
+                                           "tts": {"provider": "bench"}, "guided": guided,
+                                           "phrasing": "verbatim" if verbatim else "llm"})
 
 
 @dataclass
 class BenchStack:
-    """Builds identical provider stacks around one loaded Silero VAD.
+    """Builds identical provider stacks around one loaded VAD (LiveKit's native Silero, as shipped).
 
     Each stack gets a VAD object of its own over the loaded model, as SIMA's worker gives each job
     (:meth:`~pipeline.providers.ProviderStack.for_session`); with `shared_vad`, every stack uses the one VAD
@@ -74,7 +78,7 @@ class BenchStack:
     """
 
     base_url: str
-    vad: silero.VAD
+    vad: lk_vad.VAD
     answer: Callable[[], str] = lambda: ANSWER
     shared_vad: bool = False
 
@@ -114,14 +118,14 @@ class Subject:
             while not (self.session.agent_state == "listening" and self.session.user_state != "speaking"):
                 await asyncio.sleep(POLL)
 
-    async def voice_turn(self) -> float:
+    async def voice_turn(self, timeout: float = TURN_TIMEOUT) -> float:
         """Say the utterance; seconds from its last spoken sample to the reply's first audio frame."""
-        await self.wait_idle()
+        await self.wait_idle(timeout)
         first = self.speaker.arm()
         ended = await self.mic.say(utterance())
-        async with asyncio.timeout(TURN_TIMEOUT):
+        async with asyncio.timeout(timeout):
             latency = await first - ended
-        await self.wait_idle()
+        await self.wait_idle(timeout)
         return latency
 
     async def text_turn(self, text: str = ANSWER) -> float:
@@ -143,22 +147,36 @@ def _attach(session: AgentSession) -> tuple[BenchMic, BenchSpeaker]:
     return mic, speaker
 
 
-async def bare_subject(stack: BenchStack, *, guided_settings: bool = False) -> Subject:
-    """A plain LiveKit agent; `guided_settings` gives it the session options of SIMA's guided mode."""
+class BareToolAgent(Agent):
+    """A plain LiveKit agent with one function tool, for turns in which the LLM calls a tool before replying."""
+
+    def __init__(self) -> None:
+        super().__init__(instructions=BARE_INSTRUCTIONS)
+
+    @function_tool
+    async def next_question(self) -> str:
+        """The next question to ask the candidate."""
+        return NEXT_QUESTION
+
+
+async def bare_subject(stack: BenchStack, *, guided_settings: bool = False, tool: bool = False) -> Subject:
+    """A plain LiveKit agent; `guided_settings` gives it the session options of SIMA's guided mode, `tool` a
+    `next_question` tool."""
     providers = stack.build()
     session = AgentSession(stt=providers.stt, llm=providers.llm, tts=providers.tts, vad=providers.vad,
                            **session_options(profile(guided=guided_settings), providers))
     mic, speaker = _attach(session)
-    await session.start(Agent(instructions=BARE_INSTRUCTIONS))
-    return Subject("bare" + ("-guided-settings" if guided_settings else ""), session, mic, speaker, session.aclose)
+    await session.start(BareToolAgent() if tool else Agent(instructions=BARE_INSTRUCTIONS))
+    name = "bare" + ("-guided-settings" if guided_settings else "") + ("-tool" if tool else "")
+    return Subject(name, session, mic, speaker, session.aclose)
 
 
-async def sima_subject(stack: BenchStack, folder: Path, *, guided: bool, store: Store | None = None,
-                       name: str | None = None) -> Subject:
+async def sima_subject(stack: BenchStack, folder: Path, *, guided: bool, verbatim: bool = False,
+                       store: Store | None = None, name: str | None = None) -> Subject:
     """SIMA's interview session as the worker builds it (SQLite + journal sink); waits out its greeting."""
     banks, prompts = shared_data()
     setup = InterviewSetup(settings=InterviewSettings(), banks=banks, prompts=prompts,
-                           profile=profile(guided=guided), config_hash="bench")
+                           profile=profile(guided=guided, verbatim=verbatim), config_hash="bench")
     store = store or Store(f"sqlite:///{folder / 'sima.db'}")
     interview = InterviewSession(setup, stack.build(), TeeSink(store, JournalSink(folder / "runs")),
                                  clock=FakeClock())
@@ -166,7 +184,7 @@ async def sima_subject(stack: BenchStack, folder: Path, *, guided: bool, store: 
     await interview.start(capture_run=True)
 
     async def restart() -> Subject:
-        return await sima_subject(stack, folder, guided=guided, store=store, name=name)
+        return await sima_subject(stack, folder, guided=guided, verbatim=verbatim, store=store, name=name)
 
-    return Subject(name or ("sima-guided" if guided else "sima-tools"), interview.session, mic, speaker,
-                   interview.aclose, interview, restart)
+    default = ("sima-verbatim" if verbatim else "sima-guided") if guided else "sima-tools"
+    return Subject(name or default, interview.session, mic, speaker, interview.aclose, interview, restart)

@@ -5,17 +5,19 @@ Cloud plugins are only constructed here, with placeholder keys, and must not tou
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
 import pytest
 import yaml
-from livekit.agents import stt
+from livekit.agents import inference, stt
 from livekit.plugins import deepgram, openai, silero
 
 from pipeline.early_stt import EarlyTranscription
 from pipeline.providers import ProviderStack, build_stack, check_profile
 from pipeline.registry import BuildContext, ProviderError
+from pipeline.session import session_options
 from pipeline.settings import ProfileSettings
 from sima.config import load_config
 from tests.pipeline.conftest import ROOT
@@ -56,7 +58,8 @@ def test_shipped_cloud_profiles_swap_by_config_only(no_network: None) -> None:
     assert isinstance(first.tts, openai.TTS) and first.tts._opts.voice == "coral"
     assert isinstance(second.tts, deepgram.TTS) and second.tts.model == "aura-2-thalia-en"
     assert isinstance(first.llm, openai.LLM) and first.llm.model == "gpt-4o"
-    assert isinstance(first.vad, silero.VAD) and isinstance(second.vad, silero.VAD)
+    # LiveKit's native Silero unless a profile names another VAD
+    assert isinstance(first.vad, inference.VAD) and isinstance(second.vad, inference.VAD)
 
 
 def test_early_transcription_is_a_setting(no_network: None) -> None:
@@ -123,4 +126,34 @@ def test_each_session_gets_its_own_vad_object_over_the_loaded_model() -> None:
     assert len({id(stack.vad), id(one.vad), id(two.vad)}) == 3 and one.llm is stack.llm
     assert one.vad._onnx_session is stack.vad._onnx_session
     text_only = ProviderStack(llm=stack.llm)
-    assert text_only.for_session() is text_only
+    assert text_only.for_session() == text_only
+
+
+def test_native_vad_and_turn_detector_are_per_session_objects_with_the_same_settings(no_network: None) -> None:
+    profile = ProfileSettings.model_validate({
+        "stt": {"provider": "openai"}, "llm": {"provider": "openai"}, "tts": {"provider": "openai"},
+        "vad": {"provider": "silero-native", "options": {"min_silence_duration": 0.4}},
+        "turn_detection": "turn-detector", "turn_detector": {"unlikely_threshold": 0.3}})
+    stack = build_stack(profile, BuildContext(env=PLACEHOLDER_KEYS), "profiles.x")
+    one, two = stack.for_session(), stack.for_session()
+    for s in (stack, one, two):
+        assert isinstance(s.vad, inference.VAD) and s.vad.min_silence_duration == 0.4
+        assert isinstance(s.turn_detector, inference.TurnDetector) and s.turn_detector.model == "turn-detector-v1-mini"
+    assert len({id(stack.vad), id(one.vad), id(two.vad)}) == 3
+    assert len({id(stack.turn_detector), id(one.turn_detector), id(two.turn_detector)}) == 3
+    assert asyncio.run(one.turn_detector.unlikely_threshold(None)) == 0.3
+    # the session is told to use the model object, with the profile's endpointing
+    turn = session_options(profile, one)["turn_handling"]
+    assert turn["turn_detection"] is one.turn_detector and turn["endpointing"] == {"min_delay": 0.5, "max_delay": 3.0}
+    vad_only = build_stack(profile.model_copy(update={"turn_detection": "vad"}), BuildContext(env=PLACEHOLDER_KEYS),
+                           "profiles.x")
+    assert vad_only.turn_detector is None and session_options(profile.model_copy(update={"turn_detection": "vad"}),
+                                                              vad_only)["turn_handling"]["turn_detection"] == "vad"
+
+
+def test_a_wrong_native_vad_option_names_its_setting() -> None:
+    profile = ProfileSettings.model_validate({
+        "stt": {"provider": "openai"}, "llm": {"provider": "openai"}, "tts": {"provider": "openai"},
+        "vad": {"provider": "silero-native", "options": {"silence": 0.4}}})
+    with pytest.raises(ProviderError, match=r"profiles\.x\.vad\.options: .*silence"):
+        build_stack(profile, BuildContext(env=PLACEHOLDER_KEYS), "profiles.x")
