@@ -32,6 +32,7 @@ NON_ANSWER_MAX_WORDS = 15  # "I don't know" inside a long answer is part of an a
 REPEAT_MAX_WORDS = 15  # a request to repeat is short; a long answer that mentions repeating is an answer
 QUESTION_MAX_WORDS = 30  # a question asked instead of an answer is short; a long answer may end on a question
 QUOTE_CHARS = 300  # what a note quotes of the candidate's words
+OFF_TOPIC_SHARED = 1  # small talk may share a word with the question by chance ("today"), not two
 
 
 class AnswerKind(StrEnum):
@@ -212,11 +213,11 @@ def classify(
     if (kind := rule_kind(text)) is not None:
         return Classification(kind, "rules", claim=claim)
     covered = frozenset(covered_points(text, points))
-    if not covered and not overlap(text, [question, *points, *follow_ups]):
-        if _OFF_TOPIC.search(text):
-            return Classification(AnswerKind.OFF_TOPIC, "rules", claim=claim)
-        if model is AnswerKind.OFF_TOPIC:
-            return Classification(AnswerKind.OFF_TOPIC, "model", claim=claim)
+    shared = overlap(text, [question, *points, *follow_ups])
+    if _OFF_TOPIC.search(text) and shared <= OFF_TOPIC_SHARED:
+        return Classification(AnswerKind.OFF_TOPIC, "rules", claim=claim)
+    if model is AnswerKind.OFF_TOPIC and not shared:
+        return Classification(AnswerKind.OFF_TOPIC, "model", claim=claim)
     total = covered | covered_before
     complete = not points or len(total) >= COMPLETE_SHARE * len(points)
     return Classification(AnswerKind.ANSWER if complete else AnswerKind.PARTIAL, "coverage", covered, claim)

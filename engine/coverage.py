@@ -39,6 +39,7 @@ will with would you your yours able any clear clearly concrete concretely descri
 mention explains explain explained names name gives give shows show states state uses use using briefly specific
 specifically example examples least rather whether good well way ways thing things something someone one two
 candidate answer answers point points talks talk discusses discuss notes note lists list identifies identify
+think thinking thought today yesterday tomorrow now going get got really lot kind sort want know yes yeah okay
 """)
 
 

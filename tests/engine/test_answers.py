@@ -39,6 +39,7 @@ FOLLOW_UPS = ["Who would you keep informed?", "How would you find the root cause
     ("I have never used Kafka.", AnswerKind.NON_ANSWER),
     ("What do you mean by that?", AnswerKind.QUESTION_BACK),
     ("Did you watch the football last night? Brilliant game.", AnswerKind.OFF_TOPIC),
+    ("I'm having pizza for lunch, with the root of my problems.", AnswerKind.OFF_TOPIC),  # one shared word: chance
     ("A rollback first, then I'd watch the alerts and trace the root cause in the logs.", AnswerKind.ANSWER),
     ("A rollback first.", AnswerKind.PARTIAL),
 ])
