@@ -60,9 +60,12 @@ class Classification:
 
 _FILLERS = word_set("um umm uh uhm er erm ah hmm hm mm mhm")
 _INJECTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,30}\b(?:instructions?|rules|prompts?|directions|guidelines)\b"
-    r"|\bsystem prompt\b|\byour (?:instructions|prompt|guidelines|configuration|rules)\b"
-    r"|\b(?:you are now|from now on,? you|act as|pretend (?:to be|you are)|role-?play as)\b"
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:your\s+|the\s+|these\s+|those\s+)?"
+    r"(?:previous\s+|prior\s+|above\s+|earlier\s+|system\s+|original\s+)?(?:instructions?|prompts?|guidelines)\b"
+    r"|\bsystem prompt\b"
+    r"|\b(?:print|show|reveal|tell|give|share|repeat|output|read)\s+(?:me\s+|us\s+)?your\s+(?:system\s+)?"
+    r"(?:instructions|prompt|guidelines|configuration|rules)\b"
+    r"|\b(?:you are now|from now on,? you|(?:you|please) (?:act|pretend|role-?play) as|pretend (?:to be|you are))\b"
     r"|\bdeveloper mode\b|\bjailbreak\b|\bnew instructions\b"
     r"|\b(?:list|tell me|give me|show me|read me|reveal|print)\b.{0,40}\b(?:questions|answers|rubrics?)\b"
     r".{0,40}\b(?:will|going to|next|in advance|ahead|expect)\b"

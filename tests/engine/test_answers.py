@@ -52,6 +52,8 @@ def test_each_kind(text: str, kind: AnswerKind) -> None:
     "I'd repeat the load test every night.",  # mentions repeating, asks nothing
     "I don't know everything about Kafka, but I ran a three-broker cluster with replication and alerts.",  # an attempt
     "We kept the old rules and ignored the noise in the alerts.",  # "ignore" without instructions
+    "Our gateway acts as a proxy, and the service can act as a cache in front of the database.",
+    "We override the lint rules in CI, and you check your configuration files first when a deploy fails.",
 ])
 def test_ordinary_answers_are_not_flagged(text: str) -> None:
     assert classify(text, question=QUESTION, points=POINTS).kind in (AnswerKind.ANSWER, AnswerKind.PARTIAL)
