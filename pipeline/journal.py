@@ -167,9 +167,10 @@ class ReplayingSink:
     `primary` (retrying with backoff, for as long as it takes) before writing anything more for it."""
 
     def __init__(self, primary: InterviewSink, journal: JournalSink, *, retry_seconds: float = 1.0,
-                 max_retry_seconds: float = 30.0):
+                 max_retry_seconds: float = 30.0, on_failure: Callable[[], None] = lambda: None):
         self.primary = primary
         self.journal = journal
+        self.on_failure = on_failure  # each failed write or replay (a metric)
         self.retry_seconds = retry_seconds
         self.max_retry_seconds = max_retry_seconds
         self.behind: set[str] = set()
@@ -203,6 +204,7 @@ class ReplayingSink:
                     write()
                 delay = self.retry_seconds
             except Exception:
+                self.on_failure()
                 if interview_id not in self.behind:
                     log.warning("interview %s: database write failed; the journal keeps it and it is replayed when "
                                 "the database is back", interview_id, exc_info=True)

@@ -115,14 +115,14 @@ def load_runtime(config_path: Path | None, *, evaluate: bool = True, time_scale:
     from pipeline.registry import BuildContext
     from pipeline.session import InterviewSetup
     from pipeline.worker import WorkerRuntime
-    from sima.ops.metrics import observe_runtime
+    from sima.ops.metrics import DATABASE_WRITE_FAILURES, observe_runtime
     from sima.ops.resume import StoreDirectory
 
     app = load_context(config_path)
     config = app.config
     store = open_store(config)
     journal = JournalSink(config.paths.runs)
-    replaying = ReplayingSink(store, journal)
+    replaying = ReplayingSink(store, journal, on_failure=DATABASE_WRITE_FAILURES.inc)
     setup = InterviewSetup(settings=config.interview, banks=app.banks, prompts=app.prompts,
                            profile=config.active_profile, config_hash=config.fingerprint())
     runtime = WorkerRuntime(
