@@ -11,7 +11,9 @@ Example::
     >>> from engine.settings import InterviewSettings
     >>> s = InterviewSettings()
     >>> round(phase_budget(s, Phase.EXPERIENCE, elapsed=60.0))  # introduction took 1 of its 2 minutes
-    250
+    252
+
+(22 minutes planned, 1 used: experience gets its 4 of the 20 planned minutes left, 4/20 of 1260 s.)
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ The pipeline captures turns as they happen; storage persists them one by one; ev
 Example::
 
     >>> t = Turn(index=0, speaker=Speaker.CANDIDATE, text="I build APIs.", started_at=3.2, ended_at=5.0)
-    >>> t.model_dump()["speaker"]
+    >>> t.model_dump(mode="json")["speaker"]
     'candidate'
 """
 

@@ -44,7 +44,7 @@ def turn_metrics(metrics: dict[str, Any]) -> TurnMetrics | None:
 
 
 class TranscriptRecorder:
-    """Numbers turns from `start_index` (a resumed interview continues its transcript)."""
+    """Numbers turns on from `previous`, the transcript so far of a resumed interview (none: from 0)."""
 
     def __init__(self, engine: InterviewEngine, *, previous: list[Turn] | None = None):
         self.engine = engine
