@@ -38,7 +38,6 @@ from engine.phases import Level
 from engine.settings import InterviewSettings
 from engine.snapshot import EngineSnapshot, Profile
 from engine.transcript import InterviewRecord, Speaker, Turn, TurnMetrics
-from evaluation.settings import Dimension
 from sima.commands.worker import EvaluateFinished
 from sima.context import load_context
 from storage.store import Store
@@ -113,15 +112,10 @@ async def play_interview(interview_id: str, banks: BankSet) -> FinishedInterview
 
 
 def judge_reply(record: InterviewRecord) -> str:
-    """A complete judgement quoting the candidate's real words, so evidence verification does its real work."""
-    candidate = [t for t in record.turns if t.speaker is Speaker.CANDIDATE]
-    quotes = [{"turn": t.index, "quote": t.text.split(". ")[0]} for t in candidate[:10]]
-    body: dict[str, Any] = {d.value: {"rationale": f"{d.value}: consistent, concrete answers.",
-                                      "evidence": quotes[i * 2:i * 2 + 2], "score": 7}
-                            for i, d in enumerate(Dimension)}
-    body |= {"strengths": ["clear system design"], "weaknesses": ["little testing talk"], "red_flags": [],
-             "summary": "A solid backend candidate."}
-    return json.dumps(body)
+    """One answer's judgement quoting the candidate's real words (every answer is made of SENTENCES), so evidence
+    verification does its real work."""
+    quotes = [{"n": n, "quote": s.rstrip("."), "status": "covered"} for n, s in enumerate(SENTENCES[:3], 1)]
+    return json.dumps({"points": quotes, "misconceptions": [], "why": "consistent, concrete answer", "score": 7})
 
 
 class TimedJudge:
