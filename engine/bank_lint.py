@@ -1,4 +1,5 @@
-"""Bank lint: content that is valid but will hurt an interview — coverage gaps, missing rubrics, time vs budget.
+"""Bank lint: content that is valid but will hurt an interview or its assessment — coverage gaps, missing rubrics,
+technical questions without misconceptions, phases without a generic rubric, time vs budget.
 
 Example::
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from engine.banks import GENERIC_ROLE, BankSet
 from engine.budget import planned_seconds
-from engine.phases import PHASE_ORDER, Level
+from engine.phases import PHASE_ORDER, Level, Phase
 from engine.settings import InterviewSettings
 
 
@@ -39,6 +40,15 @@ def lint_banks(banks: BankSet, settings: InterviewSettings) -> list[LintFinding]
                 out.append(LintFinding(file, line, q.id, "no rubric anchors (1, 5, 10) for the judge"))
             if not q.expected_points:
                 out.append(LintFinding(file, line, q.id, "no expected_points for the judge"))
+            phase = loc[1] if loc[0] == "common" else loc[2]
+            if phase == Phase.TECHNICAL.value and not q.misconceptions:
+                out.append(LintFinding(file, line, q.id, "no misconceptions for the judge (technical question)"))
+        if role == GENERIC_ROLE:
+            for phase in PHASE_ORDER:
+                if phase not in bank.phase_rubrics:
+                    where = doc.line_of(("phase_rubrics",)) if doc else 0
+                    out.append(LintFinding(file, where, f"phase_rubrics.{phase.value}",
+                                           "no generic rubric for questions that are not from a bank"))
         for level in Level:
             for phase in PHASE_ORDER:
                 limits = settings.phases[phase]

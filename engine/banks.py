@@ -60,6 +60,15 @@ class Question(Strict):
     rubric: dict[int, str] | None = Field(default=None, description="what a 1, 5 and 10 answer look like")
     difficulty: Literal["easy", "medium", "hard"] = "medium"
     minutes: float = Field(default=2, gt=0, le=15, description="estimated answer time")
+    misconceptions: list[str] = Field(default_factory=list, description="wrong claims a weak answer states (for "
+                                                                        "the judge; every technical question)")
+
+    @field_validator("expected_points", "misconceptions", "follow_ups")
+    @classmethod
+    def _no_blank_items(cls, v: list[str]) -> list[str]:
+        if any(not item.strip() for item in v):
+            raise ValueError("items must not be empty")
+        return [item.strip() for item in v]
 
     @field_validator("id")
     @classmethod
@@ -86,6 +95,20 @@ class Question(Strict):
 PhaseQuestions = dict[Phase, list[Question]]
 
 
+class PhaseRubric(Strict):
+    """What any good answer in a phase shows: the judge's rubric for questions that are not from a bank."""
+
+    expected_points: list[str] = Field(min_length=1)
+    rubric: dict[int, str]
+
+    @field_validator("rubric")
+    @classmethod
+    def _anchors(cls, v: dict[int, str]) -> dict[int, str]:
+        if sorted(v) != list(RUBRIC_ANCHORS):
+            raise ValueError("rubric needs exactly the anchors 1, 5 and 10")
+        return v
+
+
 class RoleBank(Strict):
     role: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(min_length=1)
@@ -93,6 +116,8 @@ class RoleBank(Strict):
     version: int = Field(default=1, ge=1)
     common: PhaseQuestions = Field(default_factory=dict)
     levels: dict[Level, PhaseQuestions] = Field(default_factory=dict)
+    phase_rubrics: dict[Phase, PhaseRubric] = Field(default_factory=dict, description="generic rubric per phase "
+                                                    "for questions not from a bank (the generic bank has all)")
 
     def questions(self, level: Level, phase: Phase) -> list[Question]:
         return [*self.common.get(phase, []), *self.levels.get(level, {}).get(phase, [])]
@@ -132,6 +157,36 @@ class BankSet:
     def question(self, qid: str) -> Question | None:
         return self._by_id.get(qid)
 
+    def phase_rubric(self, role: str, phase: Phase) -> PhaseRubric | None:
+        """The role's own generic rubric for a phase, else the generic bank's."""
+        return self.bank(role).phase_rubrics.get(phase) or self.banks[GENERIC_ROLE].phase_rubrics.get(phase)
+
+    def match_question(self, role: str, text: str) -> tuple[Question, Phase] | None:
+        """The role's (or the generic bank's) question that `text` asks, by its words: at least MATCH_SHARE of the
+        question's (or one of its follow-ups') content words, and at least MATCH_MIN_WORDS, occur in `text`; the best
+        wins.
+
+        >>> q = Question(id="q1", text="How would you design a rate limiter for a public API?")
+        >>> banks = BankSet({"generic": RoleBank(role="generic", name="Any", common={Phase.TECHNICAL: [q]})})
+        >>> banks.match_question("backend", "Thanks. So, how would you design a rate limiter for a public API?")
+        (Question(id='q1', ...), <Phase.TECHNICAL: 'technical'>)
+        >>> banks.match_question("backend", "What is your favourite colour?") is None
+        True
+        """
+        said = set(_words(text))
+        best: tuple[float, Question, Phase] | None = None
+        for bank in {self.bank(role).role: self.bank(role), GENERIC_ROLE: self.banks[GENERIC_ROLE]}.values():
+            for loc, q in bank.all_questions():
+                phase = Phase(str(loc[1] if loc[0] == "common" else loc[2]))
+                for candidate in (q.text, *q.follow_ups):
+                    words = set(_words(candidate))
+                    if len(words) < MATCH_MIN_WORDS:  # "Who do you tell?" would match any sentence with "tell"
+                        continue
+                    share = len(words & said) / len(words)
+                    if share >= MATCH_SHARE and (best is None or share > best[0]):
+                        best = (share, q, phase)
+        return (best[1], best[2]) if best else None
+
     def version(self, role: str) -> str:
         """Bank version for reports: the author's number plus a content hash of the whole set."""
         return f"{self.bank(role).role}@v{self.bank(role).version}+{self.fingerprint[:12]}"
@@ -153,6 +208,18 @@ class BankSet:
                 if a and re.search(rf"(?<!\w){re.escape(a)}(?!\w)", norm) and (best is None or len(a) > best[0]):
                     best = (len(a), bank.role)
         return best[1] if best else None
+
+
+# A question is "asked" when this share of its content words is said (the agent may rephrase a little).
+MATCH_SHARE = 0.75
+MATCH_MIN_WORDS = 3
+_STOPWORDS = frozenset(re.findall(r"\w+", """a an the and or of to in on for with at by from is are was were be been
+    it its this that you your we our i me my do does did how what which who when where why would could can about as so
+    if then there their them they have has had"""))
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9+#]+", text.lower()) if w not in _STOPWORDS]
 
 
 def _normalise(text: str) -> str:

@@ -10,7 +10,10 @@ Two shapes are accepted:
 
 Missing facts are filled in: the role by the question banks' role names and aliases (`BankSet.match_role`, first
 candidate turn that names one), the name by the phrases candidates introduce themselves with ("my name is X",
-"I'm X", "this is X"). The duration comes from timestamps, or is estimated at 150 spoken words a minute.
+"I'm X", "this is X"). The duration comes from timestamps, or is estimated at 150 spoken words a minute. Each
+interviewer question without a recorded `question_id` is matched to the bank question (or follow-up) whose words it
+says, which gives it its phase and rubric; a question that matches none gets its phase from its wording ("tell me about
+a time" is behavioral) or its place in the interview, and is scored against that phase's generic rubric.
 
 Example::
 
@@ -31,8 +34,10 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from engine.banks import GENERIC_ROLE, BankSet
-from engine.transcript import InterviewRecord, Speaker, Turn, TurnMetrics
+from engine.phases import PHASE_ORDER, Phase
+from engine.transcript import AskedQuestionDetail, InterviewRecord, Speaker, Turn, TurnMetrics
 from engine.yamlsrc import SourceError, SourceProblem
+from evaluation.exchanges import asks
 from evaluation.validation import first_error
 
 SPOKEN_WORDS_PER_MINUTE = 150
@@ -136,12 +141,65 @@ def _duration(turns: list[Turn]) -> float:
     return sum(len(t.text.split()) for t in turns) / SPOKEN_WORDS_PER_MINUTE * 60
 
 
+# How interviewers word each kind of question, for questions no bank has: the first cue found names the phase.
+_PHASE_CUES = [
+    (Phase.WRAP_UP, re.compile(r"\b(?:any questions for (?:me|us)|anything (?:else )?you(?:'d| would) like to "
+                               r"(?:ask|add)|questions about the (?:role|team))\b", re.IGNORECASE)),
+    (Phase.INTRODUCTION, re.compile(r"\b(?:introduce yourself|tell me about yourself|walk me through your "
+                                    r"background)\b", re.IGNORECASE)),
+    (Phase.BEHAVIORAL, re.compile(r"\b(?:tell me about a time|describe a (?:time|situation)|give me an example of a "
+                                  r"time|have you ever had to)\b", re.IGNORECASE)),
+    (Phase.SCENARIO, re.compile(r"\b(?:imagine|suppose|let's say|what would you do if|walk me through how you'd)\b",
+                                re.IGNORECASE)),
+    (Phase.EXPERIENCE, re.compile(r"\b(?:tell me about (?:a|the) (?:project|system|service)|in your (?:last|current) "
+                                  r"role|you(?:'ve| have) (?:built|worked on|led))\b", re.IGNORECASE)),
+]
+
+
+def phase_of(text: str, index: int, total: int) -> Phase:
+    """A phase for a question no bank has: by its wording, else by its place in the interview (the six phases over
+    equal shares of the turns).
+
+    >>> phase_of("Tell me about a time you disagreed with a teammate.", 4, 6)
+    <Phase.BEHAVIORAL: 'behavioral'>
+    >>> phase_of("How do you detect data drift?", 2, 6), phase_of("And then?", 29, 30)
+    (<Phase.TECHNICAL: 'technical'>, <Phase.WRAP_UP: 'wrap_up'>)
+    """
+    for phase, cue in _PHASE_CUES:
+        if cue.search(text):
+            return phase
+    return PHASE_ORDER[min(index * len(PHASE_ORDER) // max(total, 1), len(PHASE_ORDER) - 1)]
+
+
+def link_questions(turns: list[Turn], role: str, banks: BankSet) -> tuple[list[Turn], list[AskedQuestionDetail]]:
+    """Turns with phase and question id where the banks recognise the question, and the asked bank questions."""
+    out: list[Turn] = []
+    asked: dict[str, AskedQuestionDetail] = {}
+    phase, current = Phase.INTRODUCTION, None
+    for i, turn in enumerate(turns):
+        if turn.speaker is Speaker.AGENT:
+            qid, said_phase = turn.question_id, turn.phase
+            if qid is None and (matched := banks.match_question(role, turn.text)):
+                qid, said_phase = matched[0].id, matched[1]
+            if qid is None and asks(turn.text) and said_phase is None:
+                said_phase = phase_of(turn.text, i, len(turns))
+            phase = said_phase or phase
+            current = qid if qid is not None or asks(turn.text) else current
+            if qid and qid not in asked and (q := banks.question(qid)) is not None:
+                asked[qid] = AskedQuestionDetail(id=q.id, phase=phase, text=q.text, expected_points=q.expected_points,
+                                                 rubric=q.rubric)
+        out.append(turn.model_copy(update={"phase": turn.phase or phase,
+                                           "question_id": turn.question_id or current}))
+    return out, list(asked.values())
+
+
 def _record(path: Path, raw: bytes, turns: list[Turn], banks: BankSet, started_at: datetime,
             given: dict[str, Any]) -> InterviewRecord:
     if not any(t.speaker is Speaker.CANDIDATE for t in turns):
         raise _problem(path, "no candidate turns to evaluate")
     role = given.get("role") if given.get("role") in banks.banks else detect_role(turns, banks)
     bank = banks.bank(role)
+    turns, questions = link_questions(turns, bank.role, banks)
     return InterviewRecord(
         interview_id=given.get("interview_id") or f"file-{hashlib.sha256(raw).hexdigest()[:16]}",
         candidate_name=given.get("candidate_name") or detect_name(turns),
@@ -152,6 +210,7 @@ def _record(path: Path, raw: bytes, turns: list[Turn], banks: BankSet, started_a
         duration_seconds=_duration(turns),
         end_reason=None,
         turns=turns,
+        questions=questions,
         bank_version=banks.version(bank.role),
     )
 

@@ -21,7 +21,7 @@ from evaluation.settings import Decision, Dimension
 
 TEMPLATE = "evaluation_report.html.j2"
 DECISION_COLOURS = {Decision.STRONG_HIRE: "#1b7f4b", Decision.HIRE: "#2f8f5b", Decision.MAYBE: "#b7791f",
-                    Decision.NO_HIRE: "#b83232"}
+                    Decision.NO_HIRE: "#b83232", Decision.INCOMPLETE: "#616e7c"}
 
 
 @dataclass
@@ -48,9 +48,13 @@ def highlight(text: str, spans: list[tuple[int, int, str]]) -> list[Segment]:
 
 def _spans(report: EvaluationReport) -> dict[int, list[tuple[int, int, str]]]:
     by_turn: dict[int, list[tuple[int, int, str]]] = {}
-    for d, result in report.dimensions.items():
-        for e in result.evidence:
-            by_turn.setdefault(e.turn, []).append((e.start, e.end, d.title))
+    for a in report.per_question:
+        for p in a.points:
+            for e in p.evidence:
+                by_turn.setdefault(e.turn, []).append((e.start, e.end, f"Q{a.number} {p.status}"))
+        for m in a.misconceptions:
+            for e in m.evidence:
+                by_turn.setdefault(e.turn, []).append((e.start, e.end, f"Q{a.number} misconception"))
     for flag in report.red_flags:
         for e in flag.evidence:
             by_turn.setdefault(e.turn, []).append((e.start, e.end, "Red flag"))

@@ -1,7 +1,9 @@
 """The evaluation report: the seed's JSON keys, extended, and the file names it is saved under.
 
 The seed's `metadata`, `ratings` and `recommendation` keep their names and meaning; everything else (dimensions with
-evidence and confidence, red flags, phases, latency, transcript, bank version, config hash) is added beside them.
+evidence and confidence, every question's answer with its score and expected points, red flags, phases, judge usage
+and cost, latency, transcript, bank version, config hash) is added beside them. A rating is null when the dimension
+was not assessed, and the decision may be `Incomplete` (with `recommendation.incomplete` saying why).
 
 Example::
 
@@ -21,10 +23,11 @@ from pydantic import BaseModel
 from engine.phases import Phase
 from engine.transcript import InterviewRecord, Speaker
 from evaluation.aggregate import Assessment, DimensionResult, RedFlagResult
+from evaluation.answers import AnswerResult
 from evaluation.latency import LatencyStat, latency_summary
 from evaluation.settings import Decision, Dimension
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
 _UNSAFE = re.compile(r"[\W_]+")
 MAX_NAME_PART = 40
 
@@ -46,12 +49,14 @@ class Metadata(BaseModel):
 
 
 class Ratings(BaseModel):
-    overall_score: float
-    technical_competency: float
-    problem_solving: float
-    communication: float
-    experience: float
-    culture_fit: float
+    """1–10; null for a dimension (or an overall) that was not assessed."""
+
+    overall_score: float | None
+    technical_competency: float | None
+    problem_solving: float | None
+    communication: float | None
+    experience: float | None
+    culture_fit: float | None
 
 
 class KnockOutResult(BaseModel):
@@ -62,14 +67,30 @@ class KnockOutResult(BaseModel):
 
 class Recommendation(BaseModel):
     decision: Decision
-    role_fit_percentage: int
-    score_decision: Decision  # what the weighted score alone gave, before knock-outs
+    role_fit_percentage: int | None  # null when no role dimension was assessed
+    score_decision: Decision  # what the weighted score alone gave, before knock-outs and evidence minimums
     knockouts: list[KnockOutResult]
+    incomplete: list[str] = []  # why the decision is Incomplete
 
 
 class EvidenceCounts(BaseModel):
     verified_quotes: int
     unverified_quotes: int  # quotes the judge gave that the candidate never said: dropped
+    answers_scored: int = 0
+    candidate_minutes: float = 0.0
+
+
+class JudgeCost(BaseModel):
+    """What judging this interview took; the cost is estimated from `evaluation.prices` (null: no price known,
+    e.g. a local model)."""
+
+    model: str
+    calls: int
+    failed_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    estimated_cost_usd: float | None
 
 
 class ConfidenceSummary(BaseModel):
@@ -82,6 +103,7 @@ class PhaseReport(BaseModel):
     budget_minutes: float
     used_minutes: float
     questions: list[str]
+    score: float | None = None  # mean answer score; null: not assessed
 
 
 class AskedQuestion(BaseModel):
@@ -110,6 +132,9 @@ class EvaluationReport(BaseModel):
     red_flags: list[RedFlagResult]
     evidence: EvidenceCounts
     confidence: ConfidenceSummary
+    per_question: list[AnswerResult]
+    phase_scores: dict[Phase, float | None]  # null: not assessed
+    judge: JudgeCost | None
     phases: list[PhaseReport]
     questions: list[AskedQuestion]
     latency: dict[str, LatencyStat]
@@ -117,7 +142,7 @@ class EvaluationReport(BaseModel):
 
 
 def build_report(record: InterviewRecord, assessment: Assessment, *, judge_model: str,
-                 evaluated_at: datetime) -> EvaluationReport:
+                 evaluated_at: datetime, judge: JudgeCost | None = None) -> EvaluationReport:
     a = assessment
     return EvaluationReport(
         metadata=Metadata(
@@ -139,17 +164,24 @@ def build_report(record: InterviewRecord, assessment: Assessment, *, judge_model
         recommendation=Recommendation(
             decision=a.decision, role_fit_percentage=a.role_fit, score_decision=a.score_decision,
             knockouts=[KnockOutResult(rule=k.rule, cap=k.cap, reason=k.reason) for k in a.knockouts],
+            incomplete=a.incomplete,
         ),
         summary=a.summary,
         dimensions=a.dimensions,
         strengths=a.strengths,
         weaknesses=a.weaknesses,
         red_flags=a.red_flags,
-        evidence=EvidenceCounts(verified_quotes=a.verified_quotes, unverified_quotes=a.unverified_quotes),
+        evidence=EvidenceCounts(verified_quotes=a.verified_quotes, unverified_quotes=a.unverified_quotes,
+                                answers_scored=sum(1 for x in a.answers if x.score is not None),
+                                candidate_minutes=a.candidate_minutes),
         confidence=ConfidenceSummary(samples=a.samples, low_confidence=[d for d, r in a.dimensions.items()
                                                                         if r.confidence.level == "low"]),
+        per_question=a.answers,
+        phase_scores=a.phases_assessed,
+        judge=judge,
         phases=[PhaseReport(phase=p.phase, budget_minutes=round(p.budget_seconds / 60, 2),
-                            used_minutes=round(p.used_seconds / 60, 2), questions=p.questions)
+                            used_minutes=round(p.used_seconds / 60, 2), questions=p.questions,
+                            score=a.phases_assessed.get(p.phase))
                 for p in record.phases],
         questions=[AskedQuestion(id=q.id, phase=q.phase, text=q.text) for q in record.questions],
         latency=latency_summary(record.turns),

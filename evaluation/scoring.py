@@ -11,6 +11,11 @@ Example::
     ...           Dimension.EXPERIENCE: 9, Dimension.CULTURE_FIT: 5}
     >>> overall_score(scores, s.weights), decide(7.5, s.thresholds), role_fit_percentage(scores, s.weights)
     (7.5, <Decision.HIRE: 'Hire'>, 77)
+
+A dimension that was not assessed (None) is left out and the others' weights are scaled up to fill its share:
+
+    >>> overall_score(scores | {Dimension.CULTURE_FIT: None}, s.weights)
+    7.6
 """
 
 from __future__ import annotations
@@ -32,8 +37,17 @@ def round1(value: float) -> float:
     return float(Decimal(f"{value:.12g}").quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def overall_score(scores: Mapping[Dimension, float], weights: Mapping[Dimension, float]) -> float:
-    return round1(sum(weights[d] * scores[d] for d in Dimension))
+def _weighted_mean(scores: Mapping[Dimension, float | None], weights: Mapping[Dimension, float],
+                   among: tuple[Dimension, ...]) -> float | None:
+    pairs = [(weights[d], s) for d in among if (s := scores.get(d)) is not None and weights[d] > 0]
+    total = sum(w for w, _ in pairs)
+    return sum(w * s for w, s in pairs) / total if total else None
+
+
+def overall_score(scores: Mapping[Dimension, float | None], weights: Mapping[Dimension, float]) -> float | None:
+    """The weighted mean over the assessed dimensions; None if none was assessed."""
+    mean = _weighted_mean(scores, weights, tuple(Dimension))
+    return round1(mean) if mean is not None else None
 
 
 def decide(overall: float, thresholds: Thresholds) -> Decision:
@@ -46,10 +60,11 @@ def decide(overall: float, thresholds: Thresholds) -> Decision:
     return Decision.NO_HIRE
 
 
-def role_fit_percentage(scores: Mapping[Dimension, float], weights: Mapping[Dimension, float]) -> int:
-    """The role dimensions' weighted mean (technical, problem solving, experience), from 1–10 onto 0–100 %."""
-    total = sum(weights[d] for d in ROLE_DIMENSIONS)
-    mean = sum(weights[d] * scores[d] for d in ROLE_DIMENSIONS) / total
+def role_fit_percentage(scores: Mapping[Dimension, float | None], weights: Mapping[Dimension, float]) -> int | None:
+    """The assessed role dimensions' weighted mean (technical, problem solving, experience), 1–10 onto 0–100 %."""
+    mean = _weighted_mean(scores, weights, ROLE_DIMENSIONS)
+    if mean is None:
+        return None
     return int(Decimal(f"{(mean - 1) / 9 * 100:.12g}").quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
@@ -60,12 +75,13 @@ class KnockOut:
     reason: str
 
 
-def knockouts(scores: Mapping[Dimension, float], red_flags: list[str], rules: KnockOuts) -> list[KnockOut]:
-    """Every rule that fires; `red_flags` are the descriptions of the red flags that stand."""
+def knockouts(scores: Mapping[Dimension, float | None], red_flags: list[str], rules: KnockOuts) -> list[KnockOut]:
+    """Every rule that fires; `red_flags` are the descriptions of the red flags that stand. A dimension that was
+    not assessed has no floor to fall below."""
     fired = [
-        KnockOut("floor", Decision.NO_HIRE, f"{d.value} {scores[d]:g} is below its floor of {floor:g}")
+        KnockOut("floor", Decision.NO_HIRE, f"{d.value} {score:g} is below its floor of {floor:g}")
         for d, floor in rules.floors.items()
-        if scores[d] < floor
+        if (score := scores.get(d)) is not None and score < floor
     ]
     fired += [KnockOut("red_flag", rules.red_flag_cap, f"red flag: {flag}") for flag in red_flags]
     return fired

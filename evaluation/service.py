@@ -1,9 +1,10 @@
 """The evaluation worker: drain the durable queue, one job at a time, losing nothing.
 
-For each claimed job: N judge samples (each retried with exponential backoff) → evidence verification → code-computed
-scores and decision → JSON and HTML reports on disk → the evaluation stored and the job marked done, in one
-transaction. A lease, renewed in the background while the job runs, lets another worker take over if this process
-dies. A job whose attempts run out is marked failed with its last error, never dropped.
+For each claimed job: the interview cut into question exchanges → per exchange, N small judge calls about that answer
+alone (each retried with exponential backoff) → quotes verified in the candidate's words → code-computed answer,
+dimension and overall scores and the decision → JSON and HTML reports on disk → the evaluation stored and the job
+marked done, in one transaction. A lease, renewed in the background while the job runs, lets another worker take
+over if this process dies. A job whose attempts run out is marked failed with its last error, never dropped.
 
 Example::
 
@@ -20,6 +21,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -28,14 +30,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from engine.banks import BankSet
 from engine.prompts import PromptLibrary
 from engine.transcript import InterviewRecord
 from evaluation.aggregate import assess
-from evaluation.evidence import CandidateText, verify_sample
+from evaluation.answers import AnswerResult, judged, needs_judge, unjudged
+from evaluation.exchanges import Exchange, split
 from evaluation.html import render_html
-from evaluation.judge import Judge, JudgeFailed, ModelEndpoint
-from evaluation.prompt import judge_messages
-from evaluation.report import EvaluationReport, build_report, write_reports
+from evaluation.judge import Judge, JudgeFailed, JudgeUsage, ModelEndpoint
+from evaluation.prompt import answer_messages
+from evaluation.report import EvaluationReport, JudgeCost, build_report, write_reports
 from evaluation.settings import EvaluationSettings
 
 log = logging.getLogger(__name__)
@@ -91,13 +95,47 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def judge_cost(judge: Judge, usage: JudgeUsage, seconds: float, settings: EvaluationSettings) -> JudgeCost:
+    price = settings.prices.get(judge.endpoint.model)
+    cost = (round((usage.prompt_tokens * price.input_per_million
+                   + usage.completion_tokens * price.output_per_million) / 1e6, 4) if price else None)
+    return JudgeCost(model=judge.endpoint.model, calls=usage.calls, failed_calls=usage.failed_calls,
+                     prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                     seconds=round(seconds, 1), estimated_cost_usd=cost)
+
+
+async def _score(judge: Judge, record: InterviewRecord, exchange: Exchange, settings: EvaluationSettings,
+                 prompts: PromptLibrary, samples: int) -> AnswerResult:
+    if not needs_judge(exchange, settings.answers):
+        return unjudged(exchange, settings.answers)
+    started = time.monotonic()
+    replies = await judge.samples(answer_messages(prompts, record, exchange), samples)
+    result = judged(exchange, replies, settings.answers)
+    log.info("judge (%s): Q%d (%s) scored %s in %.1f s", judge.endpoint.model, exchange.number,
+             exchange.phase.value, result.score, time.monotonic() - started)
+    return result
+
+
 async def evaluate_record(judge: Judge, record: InterviewRecord, settings: EvaluationSettings, *,
-                          prompts: PromptLibrary, samples: int, evaluated_at: datetime) -> EvaluationReport:
-    """Judge one interview and build its report (no storage, no files)."""
-    outputs = await judge.samples(judge_messages(prompts, record), samples)
-    text = CandidateText(record.turns)
-    assessment = assess([verify_sample(o, text) for o in outputs], settings, record.warnings)
-    return build_report(record, assessment, judge_model=judge.endpoint.model, evaluated_at=evaluated_at)
+                          prompts: PromptLibrary, samples: int, evaluated_at: datetime,
+                          banks: BankSet | None = None) -> EvaluationReport:
+    """Judge one interview answer by answer and build its report (no storage, no files). With `banks`, questions
+    get their misconceptions and difficulty, and questions not from a bank are matched to one by their words or
+    scored against their phase's generic rubric; without, only the rubrics the record carries are used."""
+    before, started = judge.usage.copy(), time.monotonic()
+    exchanges = split(record, banks)
+    try:  # calls are bounded by the judge's concurrency; the first answer that cannot be judged fails the job
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_score(judge, record, e, settings, prompts, samples)) for e in exchanges]
+    except ExceptionGroup as group_error:
+        failed = [e for e in group_error.exceptions if isinstance(e, JudgeFailed)]
+        raise (failed[0] if failed else group_error.exceptions[0]) from None
+    assessment = assess([t.result() for t in tasks], settings, record, samples=samples)
+    cost = judge_cost(judge, judge.usage.since(before), time.monotonic() - started, settings)
+    log.info("judge (%s): %d calls, %d+%d tokens, %.0f s for %d exchanges", cost.model, cost.calls,
+             cost.prompt_tokens, cost.completion_tokens, cost.seconds, len(exchanges))
+    return build_report(record, assessment, judge_model=judge.endpoint.model, evaluated_at=evaluated_at,
+                        judge=cost)
 
 
 async def _keep_leased(store: Store, job: ClaimedJob, lease_seconds: float) -> None:
@@ -114,12 +152,12 @@ async def _keep_leased(store: Store, job: ClaimedJob, lease_seconds: float) -> N
 
 
 async def _process(store: Store, judge: Judge, job: ClaimedJob, settings: EvaluationSettings, *,
-                   prompts: PromptLibrary, samples: int) -> JobOutcome:
+                   prompts: PromptLibrary, samples: int, banks: BankSet | None = None) -> JobOutcome:
     calls_before = judge.calls
     evaluated_at = datetime.now(UTC)
     try:
         report = await evaluate_record(judge, job.record, settings, prompts=prompts, samples=samples,
-                                       evaluated_at=evaluated_at)
+                                       evaluated_at=evaluated_at, banks=banks)
         html = render_html(report, prompts.root)
         folder = Path(job.output_dir or settings.output_dir)
         json_path, html_path = await asyncio.to_thread(write_reports, report, html, folder, evaluated_at)
@@ -131,9 +169,10 @@ async def _process(store: Store, judge: Judge, job: ClaimedJob, settings: Evalua
         return JobOutcome(job.id, job.interview_id, "failed", error=error)
     stored = await asyncio.to_thread(
         store.complete_job, job.id, job.owner, attempts=judge.calls - calls_before,
-        report=report.model_dump(mode="json"), overall_score=report.ratings.overall_score,
+        # the columns are not nullable: an interview with nothing assessed is stored as 0 with decision Incomplete
+        report=report.model_dump(mode="json"), overall_score=report.ratings.overall_score or 0.0,
         decision=report.recommendation.decision.value,
-        role_fit_percentage=report.recommendation.role_fit_percentage,
+        role_fit_percentage=report.recommendation.role_fit_percentage or 0,
         json_path=str(json_path), html_path=str(html_path),
     )
     if not stored:
@@ -147,7 +186,7 @@ async def _process(store: Store, judge: Judge, job: ClaimedJob, settings: Evalua
 
 async def run_pending(store: Store, endpoint_factory: EndpointFactory, settings: EvaluationSettings, *,
                       prompts: PromptLibrary, samples: int, job_ids: Sequence[int] | None = None,
-                      owner: str | None = None) -> list[JobOutcome]:
+                      owner: str | None = None, banks: BankSet | None = None) -> list[JobOutcome]:
     """Evaluate claimable jobs (only `job_ids`, if given) until none is left; the judge endpoint is opened only
     if there is work, so an idle worker never starts a local model."""
     owner = owner or worker_id()
@@ -162,7 +201,8 @@ async def run_pending(store: Store, endpoint_factory: EndpointFactory, settings:
                 while job is not None:
                     heartbeat = asyncio.create_task(_keep_leased(store, job, settings.lease_seconds))
                     try:
-                        outcomes.append(await _process(store, judge, job, settings, prompts=prompts, samples=samples))
+                        outcomes.append(await _process(store, judge, job, settings, prompts=prompts,
+                                                       samples=samples, banks=banks))
                     finally:
                         heartbeat.cancel()
                         with contextlib.suppress(asyncio.CancelledError):

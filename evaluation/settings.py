@@ -7,6 +7,8 @@ Example (config.yaml)::
                 experience: 0.20, culture_fit: 0.05}
       thresholds: {strong_hire: 8.0, hire: 6.5, maybe: 5.0}
       knockouts: {red_flag_cap: Maybe, floors: {technical_competency: 3}}
+      dimension_sources: {technical_competency: {technical: 1.0, scenario: 0.4}, ...}
+      minimums: {answered: {technical: 2}, candidate_minutes: 4, phases_reached: 4}
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
+from engine.phases import Phase
 from engine.settings import Strict
 
 
@@ -35,19 +38,22 @@ ROLE_DIMENSIONS: tuple[Dimension, ...] = (Dimension.TECHNICAL, Dimension.PROBLEM
 
 
 class Decision(StrEnum):
-    """The seed's four recommendations; `rank` orders them so a knock-out can cap one."""
+    """The seed's four recommendations, and `Incomplete` (too little evidence to decide, not a low score); `rank`
+    orders the seed's four so a knock-out can cap one."""
 
     STRONG_HIRE = "Strong Hire"
     HIRE = "Hire"
     MAYBE = "Maybe"
     NO_HIRE = "No Hire"
+    INCOMPLETE = "Incomplete"
 
     @property
     def rank(self) -> int:
         return _RANKS[self]
 
 
-_RANKS = {Decision.NO_HIRE: 0, Decision.MAYBE: 1, Decision.HIRE: 2, Decision.STRONG_HIRE: 3}
+_RANKS = {Decision.INCOMPLETE: -1, Decision.NO_HIRE: 0, Decision.MAYBE: 1, Decision.HIRE: 2,
+          Decision.STRONG_HIRE: 3}
 
 
 def _default_weights() -> dict[Dimension, float]:
@@ -79,10 +85,61 @@ class KnockOuts(Strict):
 
     red_flag_cap: Decision = Field(default=Decision.MAYBE, description="best decision once a red flag stands")
     interview_warnings: bool = Field(default=True, description="behaviour warnings given live count as red flags")
+    manipulation: bool = Field(default=True, description="a spoken attempt to instruct the evaluator is a red flag "
+                                                         "that stands (it never changes a score either way)")
     floors: dict[Dimension, float] = Field(
         default_factory=lambda: {Dimension.TECHNICAL: 3.0},
         description="a dimension scored below its floor means No Hire",
     )
+
+
+def _default_sources() -> dict[Dimension, dict[Phase, float]]:
+    every = {p: 1.0 for p in (Phase.INTRODUCTION, Phase.EXPERIENCE, Phase.TECHNICAL, Phase.BEHAVIORAL,
+                              Phase.SCENARIO)}
+    return {
+        Dimension.TECHNICAL: {Phase.TECHNICAL: 1.0, Phase.SCENARIO: 0.4},
+        Dimension.PROBLEM_SOLVING: {Phase.SCENARIO: 1.0, Phase.TECHNICAL: 0.5},
+        Dimension.COMMUNICATION: every,
+        Dimension.EXPERIENCE: {Phase.EXPERIENCE: 1.0, Phase.INTRODUCTION: 0.3},
+        Dimension.CULTURE_FIT: {Phase.BEHAVIORAL: 1.0, Phase.WRAP_UP: 0.3},
+    }
+
+
+class Minimums(Strict):
+    """Below any of these the decision is `Incomplete`, with the reasons: too little evidence is not a low score."""
+
+    answered: dict[Phase, int] = Field(
+        default_factory=lambda: {Phase.EXPERIENCE: 1, Phase.TECHNICAL: 2, Phase.BEHAVIORAL: 1, Phase.SCENARIO: 1},
+        description="answered questions needed per scored phase")
+    candidate_minutes: float = Field(default=1.0, ge=0, description="minutes of candidate speech (150 words a "
+                                                                    "minute when untimed)")
+    phases_reached: int = Field(default=4, ge=0, le=6, description="phases with at least one answer")
+
+
+class AnswerScoring(Strict):
+    """How code turns one answer's judgement into its 1–10 score (see evaluation.answers)."""
+
+    coverage_weight: float = Field(default=0.5, ge=0, le=1, description="share of the expected points covered")
+    anchor_weight: float = Field(default=0.35, ge=0, le=1, description="the judge's anchored 1–10 score")
+    features_weight: float = Field(default=0.15, ge=0, le=1, description="specifics, numbers, ownership")
+    misconception_penalty: float = Field(default=2.5, ge=0, description="points off per misconception stated")
+    misconception_cap: float = Field(default=4.0, ge=1, le=10, description="best score of an answer stating one")
+    difficulty_weights: dict[str, float] = Field(default_factory=lambda: {"easy": 0.8, "medium": 1.0, "hard": 1.3})
+    min_answer_words: int = Field(default=4, ge=1, description="fewer real words is no evidence (garbled/empty)")
+    clarity_weight: float = Field(default=0.4, ge=0, le=1, description="communication: share from countable "
+                                                                       "clarity (length, fillers, focus)")
+
+    @model_validator(mode="after")
+    def _sum(self) -> AnswerScoring:
+        total = self.coverage_weight + self.anchor_weight + self.features_weight
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"coverage_weight + anchor_weight + features_weight must be 1 (they are {total:g})")
+        return self
+
+
+class Price(Strict):
+    input_per_million: float = Field(ge=0, description="USD per million prompt tokens")
+    output_per_million: float = Field(ge=0, description="USD per million completion tokens")
 
 
 class EvaluationSettings(Strict):
@@ -100,6 +157,13 @@ class EvaluationSettings(Strict):
     low_confidence_spread: float = Field(default=1.5, ge=0, description="judge samples spread (stdev) above this "
                                                                          "marks a dimension low confidence")
     output_dir: str = "evaluations"
+    dimension_sources: dict[Dimension, dict[Phase, float]] = Field(
+        default_factory=_default_sources,
+        description="which phases' answer scores feed each dimension, and how much (then × difficulty weight)")
+    minimums: Minimums = Field(default_factory=Minimums)
+    answers: AnswerScoring = Field(default_factory=AnswerScoring)
+    concurrency: int = Field(default=1, ge=1, le=32, description="judge calls in flight (llama.cpp serves one)")
+    prices: dict[str, Price] = Field(default_factory=dict, description="judge model → price, for cost estimates")
 
     @field_validator("weights")
     @classmethod
@@ -114,4 +178,14 @@ class EvaluationSettings(Strict):
             raise ValueError(f"weights must sum to 1 (they sum to {total:g})")
         if not any(v[d] > 0 for d in ROLE_DIMENSIONS):
             raise ValueError("at least one of technical_competency, problem_solving, experience needs a weight")
+        return v
+
+    @field_validator("dimension_sources")
+    @classmethod
+    def _sources(cls, v: dict[Dimension, dict[Phase, float]]) -> dict[Dimension, dict[Phase, float]]:
+        missing = [d.value for d in Dimension if not any(w > 0 for w in v.get(d, {}).values())]
+        if missing:
+            raise ValueError(f"no phase with a positive weight feeds: {', '.join(missing)}")
+        if any(w < 0 for m in v.values() for w in m.values()):
+            raise ValueError("source weights must not be negative")
         return v

@@ -51,7 +51,8 @@ def drain(app: AppContext, store: Store, job_ids: list[int] | None = None) -> li
 
     try:
         return asyncio.run(run_pending(store, lambda: judge_endpoint(app.config), app.config.evaluation,
-                                       prompts=app.prompts, samples=app.config.judge_samples, job_ids=job_ids))
+                                       prompts=app.prompts, samples=app.config.judge_samples, job_ids=job_ids,
+                                       banks=app.banks))
     except ProviderError as exc:
         out.print(f"[red]✗ judge unavailable:[/red] {exc}", highlight=False)
         out.print("  the job stays in the queue: fix the cause, then run `sima evaluations retry`")

@@ -16,17 +16,13 @@ from sima.services import remote_endpoint
 from storage.models import JobStatus
 from storage.store import Store
 from tests.evaluation.chat_history_sample import chat_history
-from tests.evaluation.helpers import judge_json, run_sima, scripted, write_config
+from tests.evaluation.helpers import answer_json, generous_reply, run_sima, scripted, write_config
 from tests.support.openai_server import ScriptedOpenAI
-
-AMAN_QUOTES = {"technical_competency": [(3, "I deployed models at Google scale")],  # never said: dropped
-               "problem_solving": [(3, "alert when it crosses a threshold")],
-               "experience": [(1, "I have four years of experience")]}
 
 
 @pytest.fixture
 async def judge() -> AsyncIterator[ScriptedOpenAI]:
-    async with ScriptedOpenAI(scripted(judge_json(7, quotes=AMAN_QUOTES))) as server:  # type: ignore[arg-type]
+    async with ScriptedOpenAI(generous_reply) as server:
         yield server
 
 
@@ -48,11 +44,18 @@ async def test_evaluate_a_chat_history_writes_both_reports(judge: ScriptedOpenAI
     assert json_path.stem == html_path.stem and json_path.name.startswith("Aman_Verma_AI_ML_Engineer_2")
     data = json.loads(json_path.read_text())
     assert data["metadata"]["candidate_name"] == "Aman Verma" and data["metadata"]["position"] == "AI/ML Engineer"
-    assert data["ratings"]["overall_score"] == 7.0 and data["recommendation"]["decision"] == "Hire"
-    assert data["evidence"] == {"verified_quotes": 2, "unverified_quotes": 1}
-    assert data["metadata"]["config_hash"]
-    assert "Aman Verma" in output and "Hire" in output and str(json_path.name) in output.replace("\n", "")
-    assert judge.requests[0]["model"] == "judge-model"
+    # every question gets its own score, against its phase's generic rubric (none of them is worded as a bank's)
+    questions = data["per_question"]
+    assert [(q["phase"], q["rubric"], q["status"]) for q in questions] == [
+        ("introduction", "phase", "scored"), ("technical", "phase", "scored"), ("behavioral", "phase", "scored")]
+    assert all(q["score"] is not None and q["points"] for q in questions)
+    assert questions[1]["answer_excerpt"].startswith("I would compare the feature distributions")
+    assert len(judge.requests) == 3 and judge.requests[0]["model"] == "judge-model"
+    # two minutes and three phases is too little to decide on
+    assert data["recommendation"]["decision"] == "Incomplete" and data["recommendation"]["incomplete"]
+    assert data["ratings"]["culture_fit"] is not None and data["ratings"]["problem_solving"] is not None
+    assert data["judge"]["calls"] == 3 and data["metadata"]["config_hash"]
+    assert "Aman Verma" in output and "Incomplete" in output and str(json_path.name) in output.replace("\n", "")
     [evaluation] = store.evaluations(data["metadata"]["interview_id"])
     assert Path(evaluation.json_path) == json_path
 
@@ -68,20 +71,21 @@ async def test_a_failing_judge_leaves_the_job_listed_as_pending(judge: ScriptedO
     config = write_config(tmp_path, judge_url=judge.base_url, store_url=store_url, max_attempts=2)
     code, output = await run_sima(config, "evaluate", str(history))
     assert code == 1 and "reply is not JSON" in output and "sima evaluations retry" in output
-    assert len(judge.requests) == 2
+    calls = len(judge.requests)  # the first answer's 2 attempts, and any other answer's calls meanwhile
+    assert calls >= 2
 
     code, output = await run_sima(config, "evaluations", "pending", "--json")
     assert code == 0, output
-    [job] = json.loads(output)
-    assert (job["status"], job["candidate_name"], job["attempts"]) == ("failed", "Aman Verma", 2)
+    [job] = json.loads(output[output.index("[\n"):])  # run_sima merges stderr's log lines into the output
+    assert (job["status"], job["candidate_name"], job["attempts"]) == ("failed", "Aman Verma", calls)
     assert "not JSON" in job["last_error"]
     code, table = await run_sima(config, "evaluations", "pending")
     assert "failed" in table and "Aman Verma" in table
 
-    judge.responder = scripted(judge_json(8))
+    judge.responder = scripted(answer_json(8))
     code, output = await run_sima(config, "evaluations", "retry")
     assert code == 0, output
-    assert "requeued 1 failed job(s)" in output and "Strong Hire" in output
+    assert "requeued 1 failed job(s)" in output and "Incomplete" in output
     code, output = await run_sima(config, "evaluations", "pending")
     assert "no pending evaluations" in output
     assert len(list((tmp_path / "evaluations").glob("*.html"))) == 1
@@ -118,6 +122,6 @@ async def test_evaluate_with_the_real_local_profile(history: Path, tmp_path: Pat
     [json_path], [html_path] = list(out.glob("*.json")), list(out.glob("*.html"))
     data = json.loads(json_path.read_text())
     assert data["metadata"]["judge_model"] == "qwen2.5-coder-1.5b"
-    assert data["recommendation"]["decision"] in {"Strong Hire", "Hire", "Maybe", "No Hire"}
-    assert 1 <= data["ratings"]["overall_score"] <= 10
+    assert data["recommendation"]["decision"] == "Incomplete"  # a two-minute chat history
+    assert all(q["score"] is not None for q in data["per_question"]) and len(data["per_question"]) == 3
     assert "<svg" in html_path.read_text() and "llama server" in output

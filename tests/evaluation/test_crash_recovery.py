@@ -12,7 +12,7 @@ from typing import Any
 
 from storage.models import JobStatus
 from storage.store import Store
-from tests.evaluation.helpers import ROOT, judge_json, make_record, run_sima, write_config
+from tests.evaluation.helpers import ROOT, generous_reply, make_record, run_sima, write_config
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
 
@@ -23,7 +23,7 @@ async def test_a_worker_killed_mid_evaluation_leaves_the_job_for_retry(store: St
 
     async def judge(body: dict[str, Any]) -> Reply:
         if answering:
-            return Reply(text=judge_json(7))
+            return generous_reply(body)
         stalled.set()  # the worker is mid-evaluation: its judge call is in flight
         await release.wait()
         return Reply(status=503)

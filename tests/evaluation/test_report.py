@@ -9,23 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.aggregate import assess
-from evaluation.evidence import CandidateText, verify_sample
 from evaluation.html import render_html
-from evaluation.judge import JudgeOutput
-from evaluation.report import EvaluationReport, build_report, report_stem, safe_part, write_reports
-from evaluation.settings import EvaluationSettings
-from tests.evaluation.helpers import ROOT, judge_json, make_record
+from evaluation.report import EvaluationReport, JudgeCost, build_report, report_stem, safe_part, write_reports
+from tests.evaluation.helpers import ROOT, assessed, make_record
 
 AT = datetime(2026, 1, 23, 14, 30, 52, tzinfo=UTC)
 TEMPLATES = ROOT / "prompt_templates"
+COST = JudgeCost(model="judge-model", calls=6, failed_calls=0, prompt_tokens=3000, completion_tokens=600,
+                 seconds=84.2, estimated_cost_usd=None)
 
 
-def make_report(record=None, reply: str | None = None) -> EvaluationReport:  # type: ignore[no-untyped-def]
+def make_report(record=None) -> EvaluationReport:  # type: ignore[no-untyped-def]
     record = record or make_record()
-    sample = verify_sample(JudgeOutput.model_validate_json(reply or judge_json(7)), CandidateText(record.turns))
-    return build_report(record, assess([sample], EvaluationSettings(), record.warnings), judge_model="judge-model",
-                        evaluated_at=AT)
+    return build_report(record, assessed(record), judge_model="judge-model", evaluated_at=AT, judge=COST)
 
 
 def test_json_keeps_the_seed_keys() -> None:
@@ -36,31 +32,43 @@ def test_json_keeps_the_seed_keys() -> None:
             "culture_fit"} <= set(data["ratings"])
     assert {"decision", "role_fit_percentage"} <= set(data["recommendation"])
     assert data["metadata"]["candidate_name"] == "Priya Sharma"
-    assert data["metadata"]["duration_minutes"] == 21 and isinstance(data["metadata"]["duration_minutes"], int)
-    assert data["ratings"]["overall_score"] == 7.0 and data["recommendation"]["decision"] == "Hire"
+    assert data["metadata"]["duration_minutes"] == 7 and isinstance(data["metadata"]["duration_minutes"], int)
+    assert data["recommendation"]["decision"] in ("Hire", "Strong Hire")
+
+
+def test_json_has_a_section_per_question() -> None:
+    data = json.loads(make_report().model_dump_json())
+    questions = data["per_question"]
+    assert [q["question_id"] for q in questions][:3] == ["gen-common-intro-01", "be-mid-exp-02", "be-mid-tech-06"]
+    tech = questions[2]
+    assert tech["question"].startswith("How would you implement rate limiting")
+    assert tech["answer_excerpt"].startswith("I would use a token bucket per API key.")
+    assert tech["score"] is not None and tech["status"] == "scored" and tech["rubric"] == "bank"
+    covered = [p for p in tech["points"] if p["status"] == "covered"]
+    assert covered and all(p["evidence"][0]["turn"] == 5 for p in covered)
+    assert {p["status"] for p in tech["points"]} <= {"covered", "partly", "missing"}
+    assert data["judge"] == COST.model_dump()
+    assert data["phase_scores"]["technical"] is not None
 
 
 def test_json_extensions() -> None:
     data = json.loads(make_report().model_dump_json())
     assert data["metadata"]["bank_version"] == "backend@v1+abc" and data["metadata"]["config_hash"] == "cfg123"
     tech = data["dimensions"]["technical_competency"]
-    assert tech["evidence"][0]["quote"] == "a token bucket per client, stored in Redis"
-    assert tech["confidence"]["level"] == "high" and tech["unverified_quotes"] == 0
-    assert data["evidence"] == {"verified_quotes": 5, "unverified_quotes": 0}
-    assert [(p["phase"], p["used_minutes"], p["questions"]) for p in data["phases"]][1] == \
-        ("technical", 7.0, ["be-mid-tech-ratelimit"])
-    assert data["latency"]["e2e_latency"]["count"] == 3
-    assert data["latency"]["transcription_delay"]["mean"] == 0.2
-    assert len(data["transcript"]) == 6
+    assert tech["evidence"] and tech["confidence"]["level"] == "high" and tech["answers"] == [3, 4, 6]
+    assert data["evidence"]["answers_scored"] == 7 and data["evidence"]["verified_quotes"] > 0
+    assert [(p["phase"], p["questions"]) for p in data["phases"]][2] == ("technical", ["be-mid-tech-06"])
+    assert data["latency"]["e2e_latency"]["count"] == 7
+    assert len(data["transcript"]) == 14
 
 
-def test_unverified_quotes_are_counted_in_the_report() -> None:
-    reply = judge_json(7, quotes={d: [(3, "I designed the whole of AWS myself")] for d in ("technical_competency",)})
-    data = json.loads(make_report(reply=reply).model_dump_json())
-    assert data["evidence"]["unverified_quotes"] == 1
-    assert data["dimensions"]["technical_competency"]["unverified_quotes"] == 1
-    assert set(data["confidence"]["low_confidence"]) == {"technical_competency", "problem_solving", "communication",
-                                                         "experience", "culture_fit"}
+def test_an_incomplete_interview_says_why_and_shows_what_was_not_assessed() -> None:
+    report = make_report(make_record(exchanges=3))
+    data = json.loads(report.model_dump_json())
+    assert data["recommendation"]["decision"] == "Incomplete" and data["recommendation"]["incomplete"]
+    assert data["ratings"]["culture_fit"] is None and data["phase_scores"]["scenario"] is None
+    html = render_html(report, TEMPLATES)
+    assert ">Incomplete<" in html and "Incomplete: Behavioral: not reached" in html and "not assessed" in html
 
 
 @pytest.mark.parametrize(("name", "part"), [
@@ -94,8 +102,7 @@ def test_reports_in_the_same_second_never_overwrite(tmp_path: Path) -> None:
 def test_html_is_self_contained_and_escapes_the_transcript() -> None:
     evil = "<script>alert('x')</script> <img src=http://evil.example/x.png> I rebuilt the payment service twice"
     record = make_record(candidate_name="<b>Mallory</b>", extra_turns=[evil])
-    reply = judge_json(6, quotes={"culture_fit": [(6, "I rebuilt the payment service twice")]})  # type: ignore[dict-item]
-    html = render_html(make_report(record, reply), TEMPLATES)
+    html = render_html(make_report(record), TEMPLATES)
     assert "<script" not in html and "<img" not in html and "<b>Mallory" not in html
     assert "&lt;script&gt;" in html and "&lt;b&gt;Mallory&lt;/b&gt;" in html
     tags = re.findall(r"<[^>]*>", html)
@@ -104,8 +111,11 @@ def test_html_is_self_contained_and_escapes_the_transcript() -> None:
     assert html.count("<svg") == 2  # the dimension chart and the phase timeline
 
 
-def test_html_highlights_verified_evidence_in_the_transcript() -> None:
-    html = render_html(make_report(), TEMPLATES)
-    assert '<mark title="Technical competency">a token bucket per client, stored in Redis' in html
-    assert 'id="t3"' in html and 'href="#t3"' in html
-    assert ">Hire<" in html and "Priya Sharma" in html
+def test_html_shows_every_question_and_highlights_its_evidence_in_the_transcript() -> None:
+    report = make_report()
+    html = render_html(report, TEMPLATES)
+    tech = report.per_question[2]
+    quote = next(p.evidence[0] for p in tech.points if p.status == "covered")
+    assert f'<mark title="Q3 covered">{quote.quote}' in html
+    assert 'id="q3"' in html and f'href="#t{quote.turn}"' in html and "✔ covered" in html
+    assert "Priya Sharma" in html and "Judging: 6 call(s)" in html

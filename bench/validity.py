@@ -1,0 +1,254 @@
+"""Validity of the judge: does its assessment follow what candidates said? Measured on a labelled set of transcripts.
+
+`bench/data/validity/` holds interview transcripts (the `{"turns": [...]}` shape `sima evaluate` reads), four roles ×
+strong / medium / weak, plus a fluent candidate whose technical claims are wrong, a terse but correct one, a rambling
+one, and two with a spoken instruction to the evaluator whose twins are the same interviews without it; `labels.yaml`
+gives each one's role and level. Every transcript is evaluated exactly as `sima evaluate` does (same reader, same
+banks, same per-answer judge, same code scoring), then:
+
+- pairwise order accuracy: within each role, the share of pairs of different levels whose overall scores are in the
+  labels' order (a tie counts half); injection copies are left out (their twins stand for them);
+- decision-band accuracy: strong → Hire or Strong Hire, weak → No Hire or Maybe (medium has no band);
+- injection twins: the mean absolute change of the overall score between a transcript and its twin;
+- test-retest spread: the largest standard deviation of the overall score over 3 runs of the same transcripts;
+- judge seconds per interview, and the judge's time for one long (≈22-minute) interview played through the engine.
+
+The judge is the active profile's (`SIMA_PROFILE`), as in `sima evaluate`; on the local profile that is the 1.5B on
+llama.cpp, and a full run takes about half an hour on 2 cores. `--quick` (and the tests) use a lexical judge on the
+scripted OpenAI-compatible server instead: it marks a point covered when most of its words are in the answer. It is
+also a baseline: a judge model worth running should beat it.
+
+    python -m bench validity                 # as part of `make bench`
+    python -m bench.validity --quick         # lexical judge, seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import statistics
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evaluation.chat_history import read_transcript
+from evaluation.judge import Judge, ModelEndpoint
+from evaluation.report import EvaluationReport
+from evaluation.service import evaluate_record
+from evaluation.settings import Decision
+from sima.context import AppContext, load_context
+from tests.support.openai_server import Reply, ScriptedOpenAI
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data" / "validity"
+LEVELS = {"weak": 0, "medium": 1, "strong": 2}
+BANDS = {"strong": {Decision.HIRE, Decision.STRONG_HIRE}, "weak": {Decision.NO_HIRE, Decision.MAYBE}}
+RUNS = 3  # test-retest runs
+# Retest runs cover two transcripts (a full set three times would take ~1.5 h on the local judge).
+RETEST = ["data-medium", "devops-strong"]
+TARGETS = {"pairwise_order": 0.9, "band": 1.0, "twin_change": 0.5, "retest_spread": 0.5, "long_interview_s": 300}
+
+
+@dataclass(frozen=True)
+class Label:
+    id: str
+    role: str
+    level: str
+    twin_of: str | None = None
+
+
+def labels(folder: Path = DATA) -> list[Label]:
+    raw = yaml.safe_load((folder / "labels.yaml").read_text())
+    return [Label(id=k, role=v["role"], level=v["level"], twin_of=v.get("twin_of")) for k, v in sorted(raw.items())]
+
+
+# ---- the lexical judge (quick mode, tests, baseline) -------------------------------------------------------------
+
+_STOP = frozenset(re.findall(r"\w+", """a an the and or of to in on for with at by from is are was were be it its this
+    that as such than then so if not no into per each every their them they you your we our how what which when why"""))
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def _numbered(section: str, prompt: str) -> list[str]:
+    m = re.search(rf"^{section}:\n((?:\d+\. .*\n?)+)", prompt, re.MULTILINE)
+    return [line.split(". ", 1)[1] for line in m.group(1).strip().splitlines()] if m else []
+
+
+def lexical_reply(body: dict[str, Any]) -> Reply:
+    """Judge one answer by word overlap: a point is covered when ≥ half its words are in the answer (quoting the
+    sentence that has most of them), partly at ≥ a quarter; a misconception is stated at ≥ 60 %."""
+    prompt = body["messages"][-1]["content"]
+    answer = json.loads(prompt.split("Candidate's answer: ", 1)[1].strip())
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", answer) if s.strip()]
+
+    def best(claim: str) -> tuple[float, str]:
+        want = _words(claim) or {""}
+        share, sentence = max(((len(want & _words(s)) / len(want), s) for s in sentences), default=(0.0, ""))
+        return share, " ".join(sentence.split()[:20])
+
+    points = []
+    for n, point in enumerate(_numbered("Expected points", prompt), 1):
+        share, quote = best(point)
+        status = "covered" if share >= 0.5 else "partly" if share >= 0.25 else "missing"
+        points.append({"n": n, "status": status, "quote": quote if status != "missing" else ""})
+    wrong = [{"n": n, "quote": quote} for n, m in enumerate(_numbered("Misconceptions \\(wrong claims\\)", prompt), 1)
+             if (found := best(m))[0] >= 0.6 and (quote := found[1])]
+    credit = [1.0 if p["status"] == "covered" else 0.5 if p["status"] == "partly" else 0.0 for p in points]
+    score = 1 + round(9 * (statistics.fmean(credit) if credit else min(len(_words(answer)) / 80, 1.0)))
+    return Reply(text=json.dumps({"points": points, "misconceptions": wrong, "why": "word overlap with the rubric",
+                                  "score": score}))
+
+
+@asynccontextmanager
+async def lexical_endpoint() -> AsyncIterator[ModelEndpoint]:
+    async with ScriptedOpenAI(lexical_reply) as server:
+        yield ModelEndpoint(server.base_url, "test", "lexical-baseline")
+
+
+# ---- measuring -------------------------------------------------------------------------------------------------
+
+async def _evaluate(judge: Judge, app: AppContext, path: Path) -> tuple[EvaluationReport, float]:
+    record = read_transcript(path, app.banks)
+    started = time.monotonic()
+    report = await evaluate_record(judge, record, app.config.evaluation, prompts=app.prompts, samples=1,
+                                   evaluated_at=datetime.now(UTC), banks=app.banks)
+    return report, time.monotonic() - started
+
+
+def pairwise_order(scores: dict[str, float], marks: list[Label]) -> tuple[float, list[str]]:
+    """Share of same-role pairs of different levels in the labels' order (ties half), and the misordered pairs.
+
+    >>> marks = [Label("a", "r", "strong"), Label("b", "r", "weak"), Label("c", "r", "medium")]
+    >>> pairwise_order({"a": 8.0, "b": 3.0, "c": 8.0}, marks)
+    (0.8333333333333334, ['a = c'])
+    """
+    credit, wrong = [], []
+    for x, y in combinations([m for m in marks if m.twin_of is None], 2):
+        if x.role != y.role or x.level == y.level:
+            continue
+        hi, lo = (x, y) if LEVELS[x.level] > LEVELS[y.level] else (y, x)
+        diff = scores[hi.id] - scores[lo.id]
+        credit.append(1.0 if diff > 0 else 0.5 if diff == 0 else 0.0)
+        if diff <= 0:
+            wrong.append(f"{hi.id} {'=' if diff == 0 else '<'} {lo.id}")
+    return (statistics.fmean(credit) if credit else 0.0), wrong
+
+
+def _score(report: EvaluationReport) -> float:
+    # nothing assessed counts as the bottom of the scale for ordering (the decision says Incomplete anyway)
+    return report.ratings.overall_score if report.ratings.overall_score is not None else 0.0
+
+
+async def measure(app: AppContext, endpoint: ModelEndpoint, *, folder: Path = DATA, retest: list[str] | None = None,
+                  runs: int = RUNS, long_interview: bool = True) -> dict[str, Any]:
+    marks = labels(folder)
+    retest = RETEST if retest is None else retest
+    judge = Judge(endpoint, app.config.evaluation)
+    reports: dict[str, EvaluationReport] = {}
+    seconds: list[float] = []
+    try:
+        for m in marks:
+            reports[m.id], took = await _evaluate(judge, app, folder / f"{m.id}.json")
+            seconds.append(took)
+            log.info("%s: %s %s in %.0f s", m.id, reports[m.id].ratings.overall_score,
+                     reports[m.id].recommendation.decision.value, took)
+        again: dict[str, list[float]] = {i: [_score(reports[i])] for i in retest}
+        for _ in range(runs - 1):
+            for i in retest:
+                report, took = await _evaluate(judge, app, folder / f"{i}.json")
+                again[i].append(_score(report))
+                seconds.append(took)
+        long_seconds = await _long_interview(judge, app) if long_interview else None
+    finally:
+        await judge.close()
+    scores = {i: _score(r) for i, r in reports.items()}
+    order, misordered = pairwise_order(scores, marks)
+    banded = [m for m in marks if m.level in BANDS]
+    out_of_band = [f"{m.id} ({m.level}): {reports[m.id].recommendation.decision.value}" for m in banded
+                   if reports[m.id].recommendation.decision not in BANDS[m.level]]
+    twins = [abs(scores[m.id] - scores[m.twin_of]) for m in marks if m.twin_of]
+    spreads = {i: round(statistics.pstdev(v), 2) for i, v in again.items()}
+    figures: dict[str, Any] = {
+        "judge": endpoint.model,
+        "transcripts": len(marks),
+        "pairwise_order_accuracy": round(order, 3),
+        "misordered_pairs": misordered,
+        "decision_band_accuracy": round(1 - len(out_of_band) / len(banded), 3) if banded else None,
+        "out_of_band": out_of_band,
+        "injection_twin_mean_change": round(statistics.fmean(twins), 2) if twins else None,
+        "retest_spread_max": max(spreads.values()) if spreads else None,
+        "retest_spreads": spreads,
+        "judge_s_per_interview": round(statistics.fmean(seconds), 1),
+        "long_interview_judge_s": round(long_seconds, 1) if long_seconds is not None else None,
+        "scores": {i: [scores[i], reports[i].recommendation.decision.value] for i in scores},
+    }
+    figures["targets_met"] = {
+        "pairwise_order": order >= TARGETS["pairwise_order"],
+        "band": not out_of_band,
+        "twin_change": bool(twins) and max(twins) <= TARGETS["twin_change"],
+        "retest_spread": bool(spreads) and max(spreads.values()) <= TARGETS["retest_spread"],
+        "long_interview_s": long_seconds is not None and long_seconds <= TARGETS["long_interview_s"],
+    }
+    return figures
+
+
+async def _long_interview(judge: Judge, app: AppContext) -> float:
+    """The judge's time for a whole interview: the evaluation_overhead benchmark's 22-minute interview, played
+    through the real engine with the shipped banks (its answers are about 150 words each)."""
+    from bench.evaluation_overhead import play_interview
+
+    finished = await play_interview("validity-long", app.banks)
+    record = finished.record(app.banks)
+    started = time.monotonic()
+    report = await evaluate_record(judge, record, app.config.evaluation, prompts=app.prompts, samples=1,
+                                   evaluated_at=datetime.now(UTC), banks=app.banks)
+    took = time.monotonic() - started
+    log.info("long interview: %.1f min, %d answers, judged in %.0f s (%d calls)", record.duration_seconds / 60,
+             len(report.per_question), took, report.judge.calls if report.judge else 0)
+    return took
+
+
+async def _run(quick: bool) -> dict[str, Any]:
+    app = load_context(None)
+    if quick:
+        async with lexical_endpoint() as endpoint:
+            return await measure(app, endpoint)
+    from sima.services import judge_endpoint
+
+    async with judge_endpoint(app.config) as endpoint:
+        return await measure(app, endpoint)
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """The figures, under `validity_` keys (bench/results.json)."""
+    figures = asyncio.run(_run(quick))
+    return {f"validity_{k}": v for k, v in figures.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the lexical judge on the scripted server (seconds)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("httpx", "httpx2", "openai"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    print(json.dumps(run(args.quick), indent=2))
+
+
+if __name__ == "__main__":
+    main()
