@@ -206,10 +206,12 @@ class InterviewerBase(Agent):
                 replied = replied or _has_reply(chunk)
                 yield chunk
         except APIError as exc:
-            if replied or not fallback:
+            if replied:
                 raise
-            log.warning("the LLM failed (%s): saying the step's own words instead", exc)
-            yield fallback
+            # never a silent agent: the step's own words, or an apology and the question again
+            log.warning("the LLM failed (%s): saying %s instead", exc, "the step's own words" if fallback
+                        else "an apology and the question")
+            yield fallback or self.driver.phrasing.apology()
 
     def _announced_words(self, chat_ctx: llm.ChatContext) -> str:
         """The words of the announcement this reply phrases (generate_reply puts its instruction last), or ""."""

@@ -33,6 +33,7 @@ SPOKEN_EVENTS: dict[type[Event], str] = {
 GREETING, TRANSITION = "spoken/greeting.j2", "spoken/transition.j2"
 FOLLOW_UP, RESUMED, HIRING_TEAM = "spoken/follow_up.j2", "spoken/resumed.j2", "spoken/hiring_team.j2"
 REPEAT, ANSWER_LATER = "spoken/repeat.j2", "spoken/answer_later.j2"
+APOLOGY = "spoken/apology.j2"
 # what the engine's moves (engine/moves.py) sound like
 SIMPLER, REDIRECT = "spoken/simpler.j2", "spoken/redirect.j2"
 SILENCE, ENGLISH = "spoken/silence.j2", "spoken/english.j2"
@@ -139,6 +140,11 @@ class Phrasing:
     def hiring_team(self) -> Line:
         """The candidate asked something only the hiring team can answer (a wrap-up question)."""
         return Line("", self._spoken(HIRING_TEAM))
+
+    def apology(self) -> str:
+        """What to say when the LLM failed and there are no words of a step to say instead: sorry, and the current
+        question again, so the candidate answers once more and the next reply tries the LLM again."""
+        return self._with_question(self._spoken(APOLOGY))
 
     def resumed(self) -> Line:
         """Welcome back, and the current question again."""
