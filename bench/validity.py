@@ -155,8 +155,9 @@ def _score(report: EvaluationReport) -> float:
 
 
 async def measure(app: AppContext, endpoint: ModelEndpoint, *, folder: Path = DATA, retest: list[str] | None = None,
-                  runs: int = RUNS, long_interview: bool = True) -> dict[str, Any]:
-    marks = labels(folder)
+                  runs: int = RUNS, long_interview: bool = True, only: set[str] | None = None) -> dict[str, Any]:
+    """Every figure for one judge; `only` limits the transcripts (and `retest` which are run `runs` times)."""
+    marks = [m for m in labels(folder) if only is None or m.id in only]
     retest = RETEST if retest is None else retest
     judge = Judge(endpoint, app.config.evaluation)
     reports: dict[str, EvaluationReport] = {}
@@ -181,7 +182,7 @@ async def measure(app: AppContext, endpoint: ModelEndpoint, *, folder: Path = DA
     banded = [m for m in marks if m.level in BANDS]
     out_of_band = [f"{m.id} ({m.level}): {reports[m.id].recommendation.decision.value}" for m in banded
                    if reports[m.id].recommendation.decision not in BANDS[m.level]]
-    twins = [abs(scores[m.id] - scores[m.twin_of]) for m in marks if m.twin_of]
+    twins = [abs(scores[m.id] - scores[m.twin_of]) for m in marks if m.twin_of in scores]
     spreads = {i: round(statistics.pstdev(v), 2) for i, v in again.items()}
     figures: dict[str, Any] = {
         "judge": endpoint.model,
