@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sima.ops.metrics import asgi_app as metrics_app
 from web import candidate, recruiter
 from web.context import LIVEKIT_CLIENT, CsrfFailed, LoginRequired, WebContext, templates
 
@@ -91,5 +92,7 @@ def create_app(ctx: WebContext) -> FastAPI:
 
     app.include_router(recruiter.router)
     app.include_router(candidate.router)
+    # Prometheus scrapes: this process's metrics and the evaluation queue and webhook outbox, read from the database
+    app.mount("/metrics", metrics_app(ctx.store), name="metrics")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
