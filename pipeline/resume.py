@@ -48,6 +48,8 @@ class ResumeSettings(Strict):
                                         "rejoin the room before the interview ends; 0 ends it at once")
     clock_runs_while_away: bool = Field(default=False, description="whether interview time (phase budgets, the "
                                         "hard limit) keeps running while the candidate is away")
+    abandon_after_hours: float = Field(default=24, gt=0, description="an unfinished interview nobody resumed for "
+                                       "this long is ended as 'abandoned' and evaluated (by the evaluation workers)")
 
 
 @dataclass(frozen=True)

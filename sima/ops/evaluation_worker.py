@@ -6,7 +6,8 @@ bounded by nothing but `evaluation.request_timeout_seconds` per call); a job tha
 error, and claimable again after a backoff that doubles up to `retry_backoff_max_seconds` — never dropped; a worker
 that dies mid-judge leaves its lease to expire and another takes the job. Webhooks are sent from the outbox (see
 :mod:`sima.ops.webhooks`). Interviews whose journal holds more than the database (written while it was down) are
-replayed into it, and queued for evaluation if they ended. Interviews older than `storage.retention_days` are
+replayed into it, and queued for evaluation if they ended; an interview nobody resumed for
+`resume.abandon_after_hours` is ended as 'abandoned' and queued. Interviews older than `storage.retention_days` are
 deleted with everything kept about them.
 
 Example::
@@ -21,14 +22,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from evaluation.service import EndpointFactory, JobOutcome, run_pending, worker_id
+from pipeline.journal import JournalSink
 from sima.context import AppContext
 from sima.ops import metrics
 from sima.ops.data_rights import enforce_retention
 from sima.ops.journals import replay_journals
+from sima.ops.resume import end_abandoned
 from sima.ops.settings import EvaluationWorkerSettings
 from sima.ops.webhooks import send_due
 from storage.models import utcnow
@@ -104,7 +107,8 @@ async def _every(seconds: float, stop: asyncio.Event, step: Callable[[], Any], n
 async def run_worker(app: AppContext, store: Store, *, stop: asyncio.Event,
                      endpoint_factory: EndpointFactory | None = None,
                      on_outcome: Callable[[JobOutcome], None] = lambda o: None) -> None:
-    """Run until `stop` is set: evaluations, webhooks, journal replay and retention, each on its own beat."""
+    """Run until `stop` is set: evaluations, webhooks, journal replay with the end of abandoned interviews, and
+    retention, each on its own beat."""
     from sima.services import judge_endpoint
 
     config = app.config
@@ -124,15 +128,21 @@ async def run_worker(app: AppContext, store: Store, *, stop: asyncio.Event,
 
     def retention() -> None:
         if config.storage.retention_days is not None:
-            enforce_retention(store, config, now=datetime.now(tz=utcnow().tzinfo))
+            enforce_retention(store, config, now=utcnow())
 
-    def replay() -> None:
-        replay_journals(store, app, since=None)
+    journal = JournalSink(config.paths.runs)
+    last_sweep: list[float] = []
+
+    async def housekeeping() -> None:
+        since = last_sweep[-1] if last_sweep else None  # the first sweep reads every journal, later ones the new
+        last_sweep.append(time.time() - 1)
+        await asyncio.to_thread(replay_journals, store, app, since=since)
+        await end_abandoned(store, journal, app, now=utcnow())
 
     log.info("evaluation worker %s: polling every %.0f s", owner, settings.poll_seconds)
     await asyncio.gather(
         _every(settings.poll_seconds, stop, evaluate, "evaluation"),
         _every(settings.poll_seconds, stop, deliver, "webhook delivery"),
+        _every(settings.housekeeping_seconds, stop, housekeeping, "journal replay"),
         _every(settings.retention_every_seconds, stop, lambda: asyncio.to_thread(retention), "retention"),
-        _every(settings.retention_every_seconds, stop, lambda: asyncio.to_thread(replay), "journal replay"),
     )

@@ -14,12 +14,15 @@ Example::
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from engine.clock import FakeClock
+from engine.interview import InterviewEngine
 from engine.snapshot import EngineSnapshot
-from engine.transcript import Turn
+from engine.transcript import InterviewRecord, Turn
 from pipeline.journal import Journal, JournalSink, replay
 from pipeline.resume import Resumable
+from sima.context import AppContext
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -101,3 +104,28 @@ class StoreDirectory:
 
     def set_location(self, interview_id: str, *, room: str | None, invitation_id: str | None) -> None:
         self.store.set_location(interview_id, room=room, invitation_id=invitation_id)
+
+
+async def end_abandoned(store: Store, journal: JournalSink, app: AppContext, *, now: datetime) -> list[str]:
+    """End every unfinished interview not touched for `resume.abandon_after_hours` — the engine ends it, as
+    'abandoned', from its last state — and queue its evaluation; return their ids."""
+    cutoff = now - timedelta(hours=app.config.resume.abandon_after_hours)
+    ended = []
+    for info in store.interviews(unfinished=True):
+        if info.updated_at >= cutoff:
+            continue
+        try:
+            resumable = load_resumable(store, journal, info.id)
+        except ResumeError as exc:
+            log.warning("abandoned interview %s: %s", info.id, exc)
+            continue
+        engine = InterviewEngine.restore(resumable.snapshot, app.config.interview, app.banks, FakeClock())
+        await engine.end("abandoned")
+        snapshot = engine.snapshot()
+        store.save_snapshot(info.id, snapshot)
+        record = InterviewRecord.build(snapshot, resumable.turns, app.banks, resumable.started_at, info.config_hash)
+        store.enqueue_evaluation(info.id, record)
+        log.info("interview %s: nobody resumed it since %s; ended as abandoned, evaluation queued", info.id,
+                 info.updated_at.isoformat(timespec="minutes"))
+        ended.append(info.id)
+    return ended

@@ -14,6 +14,8 @@ class EvaluationWorkerSettings(Strict):
                                          "again; doubles after each failure")
     retry_backoff_max_seconds: float = Field(default=3600.0, gt=0, description="the longest wait between tries "
                                              "(a failed job is never given up)")
+    housekeeping_seconds: float = Field(default=60.0, gt=0, description="how often journals are replayed into the "
+                                        "database and abandoned interviews ended")
     retention_every_seconds: float = Field(default=3600.0, gt=0, description="how often retention is enforced")
 
 

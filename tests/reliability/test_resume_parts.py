@@ -5,7 +5,7 @@ and the journal hold."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -128,4 +128,33 @@ def test_resuming_merges_the_database_and_the_journal(tmp_path: Path) -> None:
         load_resumable(store, journal, "nobody")
     with pytest.raises(ResumeError, match="unsafe"):
         load_resumable(store, journal, "../etc")
+    store.close()
+
+
+async def test_an_interview_nobody_resumes_is_ended_as_abandoned_and_queued(tmp_path: Path) -> None:
+    from engine.interview import InterviewEngine
+    from sima.context import load_context
+    from sima.ops.resume import end_abandoned
+    from storage.models import utcnow
+    from tests.reliability.support import write_config
+
+    app = load_context(write_config(tmp_path, "http://127.0.0.1:9/v1"))
+    store = Store(app.config.storage.url)
+    journal = JournalSink(app.config.paths.runs)
+    clock = FakeClock()
+    engine = InterviewEngine(app.config.interview, app.banks, clock)
+    await engine.start()
+    clock.advance(200)
+    await engine.poll()
+    store.create_interview(engine.interview_id, candidate_name="Ada", role=None, level=None,
+                           started_at=datetime.now(UTC), config_hash=None)
+    store.append_turn(engine.interview_id, Turn(index=0, speaker=Speaker.AGENT, text="Hello"))
+    store.save_snapshot(engine.interview_id, engine.snapshot())
+
+    assert await end_abandoned(store, journal, app, now=utcnow()) == []  # not yet
+    assert await end_abandoned(store, journal, app, now=utcnow() + timedelta(hours=25)) == [engine.interview_id]
+    snapshot = store.load_snapshot(engine.interview_id)
+    assert snapshot is not None and snapshot.end_reason == "abandoned" and snapshot.state == "ended"
+    assert store.has_job(engine.interview_id) and store.interviews(unfinished=True) == []
+    assert await end_abandoned(store, journal, app, now=utcnow() + timedelta(hours=50)) == []
     store.close()
