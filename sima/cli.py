@@ -54,6 +54,7 @@ def _root(
         handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=True)],
     )
     logging.getLogger("transitions").setLevel(logging.WARNING)  # it logs every state callback at INFO
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per plugin and migration step; ours says what ran
     if not verbose:  # a line per LLM call would bury the interview's own progress
         for name in ("httpx", "httpx2"):  # the OpenAI SDK's client, and LiveKit's
             logging.getLogger(name).setLevel(logging.WARNING)

@@ -78,11 +78,14 @@ def worker(ctx: typer.Context) -> None:
     import asyncio
     import signal
 
-    from sima.commands.worker import open_store
+    from sima.commands.worker import open_store, webhook_problems
     from sima.ops.evaluation_worker import run_worker
     from sima.ops.metrics import serve_metrics
 
     app = load_context(ctx.find_root().obj)
+    for problem in webhook_problems(app.config):
+        out.print(f"[red]✗[/red] {problem}", highlight=False)
+        raise typer.Exit(1)
     store = open_store(app.config)
     serve_metrics(app.config.metrics, store)
 

@@ -138,6 +138,13 @@ def load_runtime(config_path: Path | None, *, evaluate: bool = True, time_scale:
     return observe_runtime(runtime)
 
 
+def webhook_problems(config: AppConfig) -> list[str]:
+    """Webhooks are never sent unsigned: receivers configured without their secret is a problem at start."""
+    name = config.webhooks.secret_env
+    return ([f"webhooks.urls: ${name} is not set (the HMAC secret webhooks are signed with)"]
+            if config.webhooks.urls and not os.environ.get(name) else [])
+
+
 def preflight(app: AppContext, *, livekit: bool, audio: bool = True) -> None:
     """Every problem that would stop an interview, reported at once, before any candidate can join."""
     from pipeline.providers import check_profile
@@ -150,6 +157,7 @@ def preflight(app: AppContext, *, livekit: bool, audio: bool = True) -> None:
     if livekit:
         problems += [f"${name}: not set (the LiveKit server this worker registers with)"
                      for name in LIVEKIT_SETTINGS if not os.environ.get(name)]
+    problems += webhook_problems(config)
     try:
         Store(config.storage.url).close()  # also brings the schema up to date (`sima db upgrade`)
     except StorageError as exc:
