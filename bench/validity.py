@@ -155,20 +155,25 @@ def _score(report: EvaluationReport) -> float:
 
 
 async def measure(app: AppContext, endpoint: ModelEndpoint, *, folder: Path = DATA, retest: list[str] | None = None,
-                  runs: int = RUNS, long_interview: bool = True, only: set[str] | None = None) -> dict[str, Any]:
-    """Every figure for one judge; `only` limits the transcripts (and `retest` which are run `runs` times)."""
+                  runs: int = RUNS, long_interview: bool = True, only: set[str] | None = None,
+                  reports: Path | None = None) -> dict[str, Any]:
+    """Every figure for one judge; `only` limits the transcripts (and `retest` which are run `runs` times);
+    `reports` is a folder to keep each transcript's report in (JSON), to see why a figure is what it is."""
     marks = [m for m in labels(folder) if only is None or m.id in only]
     retest = RETEST if retest is None else retest
     judge = Judge(endpoint, app.config.evaluation)
-    reports: dict[str, EvaluationReport] = {}
+    done: dict[str, EvaluationReport] = {}
     seconds: list[float] = []
     try:
         for m in marks:
-            reports[m.id], took = await _evaluate(judge, app, folder / f"{m.id}.json")
+            done[m.id], took = await _evaluate(judge, app, folder / f"{m.id}.json")
             seconds.append(took)
-            log.info("%s: %s %s in %.0f s", m.id, reports[m.id].ratings.overall_score,
-                     reports[m.id].recommendation.decision.value, took)
-        again: dict[str, list[float]] = {i: [_score(reports[i])] for i in retest}
+            if reports is not None:
+                reports.mkdir(parents=True, exist_ok=True)
+                (reports / f"{m.id}.json").write_text(done[m.id].model_dump_json(indent=1))
+            log.info("%s: %s %s in %.0f s", m.id, done[m.id].ratings.overall_score,
+                     done[m.id].recommendation.decision.value, took)
+        again: dict[str, list[float]] = {i: [_score(done[i])] for i in retest}
         for _ in range(runs - 1):
             for i in retest:
                 report, took = await _evaluate(judge, app, folder / f"{i}.json")
@@ -177,11 +182,11 @@ async def measure(app: AppContext, endpoint: ModelEndpoint, *, folder: Path = DA
         long_seconds = await _long_interview(judge, app) if long_interview else None
     finally:
         await judge.close()
-    scores = {i: _score(r) for i, r in reports.items()}
+    scores = {i: _score(r) for i, r in done.items()}
     order, misordered = pairwise_order(scores, marks)
     banded = [m for m in marks if m.level in BANDS]
-    out_of_band = [f"{m.id} ({m.level}): {reports[m.id].recommendation.decision.value}" for m in banded
-                   if reports[m.id].recommendation.decision not in BANDS[m.level]]
+    out_of_band = [f"{m.id} ({m.level}): {done[m.id].recommendation.decision.value}" for m in banded
+                   if done[m.id].recommendation.decision not in BANDS[m.level]]
     twins = [abs(scores[m.id] - scores[m.twin_of]) for m in marks if m.twin_of in scores]
     spreads = {i: round(statistics.pstdev(v), 2) for i, v in again.items()}
     figures: dict[str, Any] = {
@@ -196,7 +201,7 @@ async def measure(app: AppContext, endpoint: ModelEndpoint, *, folder: Path = DA
         "retest_spreads": spreads,
         "judge_s_per_interview": round(statistics.fmean(seconds), 1),
         "long_interview_judge_s": round(long_seconds, 1) if long_seconds is not None else None,
-        "scores": {i: [scores[i], reports[i].recommendation.decision.value] for i in scores},
+        "scores": {i: [scores[i], done[i].recommendation.decision.value] for i in scores},
     }
     figures["targets_met"] = {
         "pairwise_order": order >= TARGETS["pairwise_order"],
@@ -224,31 +229,32 @@ async def _long_interview(judge: Judge, app: AppContext) -> float:
     return took
 
 
-async def _run(quick: bool) -> dict[str, Any]:
+async def _run(quick: bool, reports: Path | None) -> dict[str, Any]:
     app = load_context(None)
     if quick:
         async with lexical_endpoint() as endpoint:
-            return await measure(app, endpoint)
+            return await measure(app, endpoint, reports=reports)
     from sima.services import judge_endpoint
 
     async with judge_endpoint(app.config) as endpoint:
-        return await measure(app, endpoint)
+        return await measure(app, endpoint, reports=reports)
 
 
-def run(quick: bool = False) -> dict[str, Any]:
+def run(quick: bool = False, reports: Path | None = None) -> dict[str, Any]:
     """The figures, under `validity_` keys (bench/results.json)."""
-    figures = asyncio.run(_run(quick))
+    figures = asyncio.run(_run(quick, reports))
     return {f"validity_{k}": v for k, v in figures.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the lexical judge on the scripted server (seconds)")
+    parser.add_argument("--reports", type=Path, help="keep each transcript's report (JSON) in this folder")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("httpx", "httpx2", "openai"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    print(json.dumps(run(args.quick), indent=2))
+    print(json.dumps(run(args.quick, args.reports), indent=2))
 
 
 if __name__ == "__main__":
