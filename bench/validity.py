@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import logging
 import re
 import statistics
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -42,11 +42,12 @@ from typing import Any
 import yaml
 
 from evaluation.chat_history import read_transcript
-from evaluation.judge import Judge, ModelEndpoint
+from evaluation.judge import AnswerJudgement, Judge, ModelEndpoint
 from evaluation.report import EvaluationReport
 from evaluation.service import evaluate_record
-from evaluation.settings import Decision
+from evaluation.settings import Decision, EvaluationSettings
 from sima.context import AppContext, load_context
+from sima.services import judge_endpoint, judge_spec
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
 log = logging.getLogger(__name__)
@@ -120,14 +121,54 @@ async def lexical_endpoint() -> AsyncIterator[ModelEndpoint]:
         yield ModelEndpoint(server.base_url, "test", "lexical-baseline")
 
 
+# ---- recording the judge's replies -------------------------------------------------------------------------------
+
+class RecordedJudge(Judge):
+    """A judge whose replies are written to a JSON-lines file as they come (`record`), or read back from one
+    (`replay`) instead of calling the model: the local judge's hour of work is done once, and a change to how code
+    combines its replies is measured again in seconds. Replies are keyed by the messages sent, in call order (twins
+    and retests send the same messages); a replayed call costs what the recorded one did."""
+
+    def __init__(self, endpoint: ModelEndpoint, settings: EvaluationSettings, *, record: Path | None = None,
+                 replay: Path | None = None):
+        super().__init__(endpoint, settings)
+        self.record = record
+        self.replies: dict[str, list[dict[str, Any]]] | None = None
+        if replay is not None:
+            self.replies = {}
+            for line in replay.read_text().splitlines():
+                entry = json.loads(line)
+                self.replies.setdefault(entry["key"], []).append(entry)
+
+    async def once(self, messages: list[dict[str, str]]) -> AnswerJudgement:
+        key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:24]
+        if self.replies is not None:
+            entry = self.replies[key].pop(0)
+            self.usage.calls += 1
+            self.usage.prompt_tokens += entry["prompt_tokens"]
+            self.usage.completion_tokens += entry["completion_tokens"]
+            self.usage.seconds += entry["seconds"]
+            return AnswerJudgement.model_validate(entry["reply"])
+        before = self.usage.copy()
+        reply = await super().once(messages)
+        used = self.usage.since(before)
+        if self.record is not None:
+            with self.record.open("a") as f:
+                f.write(json.dumps({"key": key, "reply": reply.model_dump(), "seconds": round(used.seconds, 2),
+                                    "prompt_tokens": used.prompt_tokens,
+                                    "completion_tokens": used.completion_tokens}) + "\n")
+        return reply
+
+
 # ---- measuring -------------------------------------------------------------------------------------------------
 
 async def _evaluate(judge: Judge, app: AppContext, path: Path) -> tuple[EvaluationReport, float]:
+    """The report, and the judge's seconds on it (its calls' time: one call at a time, so the wall time)."""
     record = read_transcript(path, app.banks)
-    started = time.monotonic()
+    before = judge.usage.copy()
     report = await evaluate_record(judge, record, app.config.evaluation, prompts=app.prompts, samples=1,
                                    evaluated_at=datetime.now(UTC), banks=app.banks)
-    return report, time.monotonic() - started
+    return report, judge.usage.since(before).seconds
 
 
 def pairwise_order(scores: dict[str, float], marks: list[Label]) -> tuple[float, list[str]]:
@@ -156,12 +197,14 @@ def _score(report: EvaluationReport) -> float:
 
 async def measure(app: AppContext, endpoint: ModelEndpoint, *, folder: Path = DATA, retest: list[str] | None = None,
                   runs: int = RUNS, long_interview: bool = True, only: set[str] | None = None,
-                  reports: Path | None = None) -> dict[str, Any]:
+                  reports: Path | None = None, record: Path | None = None, replay: Path | None = None
+                  ) -> dict[str, Any]:
     """Every figure for one judge; `only` limits the transcripts (and `retest` which are run `runs` times);
-    `reports` is a folder to keep each transcript's report in (JSON), to see why a figure is what it is."""
+    `reports` is a folder to keep each transcript's report in (JSON), to see why a figure is what it is; `record`
+    and `replay` a file of the judge's replies (see RecordedJudge)."""
     marks = [m for m in labels(folder) if only is None or m.id in only]
     retest = RETEST if retest is None else retest
-    judge = Judge(endpoint, app.config.evaluation)
+    judge = RecordedJudge(endpoint, app.config.evaluation, record=record, replay=replay)
     done: dict[str, EvaluationReport] = {}
     seconds: list[float] = []
     try:
@@ -220,29 +263,30 @@ async def _long_interview(judge: Judge, app: AppContext) -> float:
 
     finished = await play_interview("validity-long", app.banks)
     record = finished.record(app.banks)
-    started = time.monotonic()
+    before = judge.usage.copy()
     report = await evaluate_record(judge, record, app.config.evaluation, prompts=app.prompts, samples=1,
                                    evaluated_at=datetime.now(UTC), banks=app.banks)
-    took = time.monotonic() - started
+    took = judge.usage.since(before).seconds
     log.info("long interview: %.1f min, %d answers, judged in %.0f s (%d calls)", record.duration_seconds / 60,
              len(report.per_question), took, report.judge.calls if report.judge else 0)
     return took
 
 
-async def _run(quick: bool, reports: Path | None) -> dict[str, Any]:
+async def _run(quick: bool, long_interview: bool, **files: Path | None) -> dict[str, Any]:
     app = load_context(None)
     if quick:
         async with lexical_endpoint() as endpoint:
-            return await measure(app, endpoint, reports=reports)
-    from sima.services import judge_endpoint
-
+            return await measure(app, endpoint, long_interview=long_interview, **files)
+    if files.get("replay"):  # no model needed: the judge's recorded replies stand for it
+        model = judge_spec(app.config)[0].model or "judge"
+        return await measure(app, ModelEndpoint(None, "replay", model), long_interview=long_interview, **files)
     async with judge_endpoint(app.config) as endpoint:
-        return await measure(app, endpoint, reports=reports)
+        return await measure(app, endpoint, long_interview=long_interview, **files)
 
 
-def run(quick: bool = False, reports: Path | None = None) -> dict[str, Any]:
+def run(quick: bool = False, long_interview: bool = True, **files: Path | None) -> dict[str, Any]:
     """The figures, under `validity_` keys (bench/results.json)."""
-    figures = asyncio.run(_run(quick, reports))
+    figures = asyncio.run(_run(quick, long_interview, **files))
     return {f"validity_{k}": v for k, v in figures.items()}
 
 
@@ -250,11 +294,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the lexical judge on the scripted server (seconds)")
     parser.add_argument("--reports", type=Path, help="keep each transcript's report (JSON) in this folder")
+    parser.add_argument("--record", type=Path, help="append the judge's replies to this JSON-lines file")
+    parser.add_argument("--replay", type=Path, help="score the replies recorded in this file (no model)")
+    parser.add_argument("--no-long", action="store_true", help="skip timing the judge on a 22-minute interview")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("httpx", "httpx2", "openai"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    print(json.dumps(run(args.quick, args.reports), indent=2))
+    print(json.dumps(run(args.quick, not args.no_long, reports=args.reports, record=args.record,
+                         replay=args.replay), indent=2))
 
 
 if __name__ == "__main__":
