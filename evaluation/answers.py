@@ -149,17 +149,21 @@ def judged(exchange: Exchange, samples: list[AnswerJudgement], settings: AnswerS
             if not 0 <= i < len(rubric.expected_points) or i in seen:
                 continue
             seen.add(i)
-            status = p.status
+            status, said = p.status, 0.0
             if status != "missing":
                 found = text.find(Quote(quote=p.quote))
+                relevance = overlap(rubric.expected_points[i], text.sentence(found)) if found else 0.0
                 # a point the candidate's words do not show is not covered
-                if found is None or overlap(rubric.expected_points[i], text.sentence(found)) < RELEVANCE:
+                if found is None or relevance < RELEVANCE:
                     dropped += 1
                     status = "missing"
-                elif all(e.key != found.key for e in point_evidence[i]):
-                    point_evidence[i].append(found)
+                else:
+                    said = 1.0 if relevance >= 2 * RELEVANCE else 0.5
+                    if all(e.key != found.key for e in point_evidence[i]):
+                        point_evidence[i].append(found)
             statuses[i].append(status)
-            credit[i] = _CREDIT[status]
+            # the judge's verdict, and how much of the point the quoted sentence itself carries
+            credit[i] = settings.status_weight * _CREDIT[status] + (1 - settings.status_weight) * said
         stated = set()
         for m in sample.misconceptions:
             i = m.n - 1

@@ -122,6 +122,9 @@ class AnswerScoring(Strict):
     coverage_weight: float = Field(default=0.5, ge=0, le=1, description="share of the expected points covered")
     anchor_weight: float = Field(default=0.35, ge=0, le=1, description="the judge's anchored 1–10 score")
     features_weight: float = Field(default=0.15, ge=0, le=1, description="specifics, numbers, ownership")
+    status_weight: float = Field(default=1.0, ge=0, le=1, description="a point's credit from the judge's verdict "
+                                 "(covered 1, partly ½); the rest from how much of the point the quoted sentence "
+                                 "carries (half its words or more 1, a quarter ½)")
     misconception_penalty: float = Field(default=2.5, ge=0, description="points off per misconception stated")
     misconception_cap: float = Field(default=4.0, ge=1, le=10, description="best score of an answer stating one")
     difficulty_weights: dict[str, float] = Field(default_factory=lambda: {"easy": 0.8, "medium": 1.0, "hard": 1.3})
