@@ -77,7 +77,8 @@ class AnswerOutcome:
     """How the engine read a candidate turn and what follows it.
 
     `question_id` is the question the turn answered; `follow_up` the bank follow-up to ask (None under
-    FOLLOW_UP: the interviewer's own probe); `next` the question asked under NEXT; `warnings` the count so far.
+    FOLLOW_UP: the interviewer's own, aimed at `missed`, the expected points not covered yet); `next` the question
+    asked under NEXT; `warnings` the count so far.
     """
 
     classification: Classification
@@ -86,6 +87,7 @@ class AnswerOutcome:
     follow_up: str | None = None
     next: NextQuestion | None = None
     warnings: int = 0
+    missed: tuple[str, ...] = ()
 
     @property
     def kind(self) -> AnswerKind:
@@ -291,14 +293,17 @@ class InterviewEngine:
                 self._answer_end = self.now()
             self._changed.set()
 
-    async def take_answer(self, text: str, *, model: AnswerKind | None = None) -> AnswerOutcome:
+    async def take_answer(self, text: str, *, model: AnswerKind | None = None,
+                          own_follow_ups: bool = False) -> AnswerOutcome:
         """Read one candidate turn and carry out what follows it (:mod:`engine.moves`).
 
         The turn answers the last question asked; if a timer moved the interview to the next phase while it was
         given, it still belongs to that question, and the next phase's first question follows. An introduction
         records the candidate's name, role and experience. `model` is the model's reading of the turn, if any
-        (:func:`engine.answers.classify` decides how far it counts). Warnings, notes and the turn's kind are kept
-        in the snapshot; at `warning_limit` warnings the interview ends with reason `misconduct`.
+        (:func:`engine.answers.classify` decides how far it counts). With `own_follow_ups` (an interviewer that
+        phrases freely) a partial answer no bank follow-up is aimed at gets one of the interviewer's own, aimed at
+        the points it missed. Warnings, notes and the turn's kind are kept in the snapshot; at `warning_limit`
+        warnings the interview ends with reason `misconduct`.
         """
         async with self._transaction() as events:
             if self._answering:
@@ -319,7 +324,7 @@ class InterviewEngine:
             if introduced and c.kind is AnswerKind.PARTIAL and p.name and p.role and p.source != "fallback":
                 # the introduction is there to learn who the candidate is: once that is known it is complete
                 c = Classification(AnswerKind.ANSWER, "profile", c.covered, c.claim)
-            follow_index = None
+            follow_index, missed = None, []
             blocker = self._follow_up_blocker(target)
             if target is not None and question is not None and c.kind is AnswerKind.PARTIAL and blocker is None:
                 covered = set(target.covered) | c.covered
@@ -334,7 +339,7 @@ class InterviewEngine:
                          for n in self._snap.answers)
             move = decide(c.kind, phase=target.phase if target else None, seen=seen, follow_up=follow_index,
                           can_follow_up=blocker is None, claim=c.claim is not None, probed=probed,
-                          asks=asks_question(text))
+                          asks=asks_question(text), own=own_follow_ups and bool(missed))
             if moved and move not in (Move.DECLINE, Move.WARN):
                 move = Move.NEXT  # the question's phase is over: its answer is kept, the interview goes on
             if target is not None:
@@ -357,7 +362,8 @@ class InterviewEngine:
             elif move is Move.FOLLOW_UP:
                 assert target is not None
                 grant = self._grant_follow_up(target, follow_index)
-                outcome = AnswerOutcome(c, move, target.id, follow_up=grant.text, warnings=outcome.warnings)
+                outcome = AnswerOutcome(c, move, target.id, follow_up=grant.text, warnings=outcome.warnings,
+                                        missed=tuple(missed))
             elif move in (Move.NEXT, Move.HIRING_TEAM):
                 if move is Move.HIRING_TEAM:
                     self._note(f"The candidate asked: \"{quote(text)}\"")

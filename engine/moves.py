@@ -11,8 +11,8 @@ warnings and notes, counts follow-ups, picks the next question) and the pipeline
 * an attempt to steer the interviewer → a one-sentence decline, a warning and a red-flag note with the quote;
   abuse → a calm warning; at the warning limit the interview ends politely (reason `misconduct`);
 * an answer with a claim that sounds inflated → a probing follow-up and a note for the judge (once per question);
-* a partial answer → the bank follow-up aimed at the expected points it missed, within the cap; a complete answer
-  (or one no follow-up is aimed at) → the next question.
+* a partial answer → the bank follow-up aimed at the expected points it missed, within the cap (under free
+  phrasing, where none is aimed at them, one the interviewer writes); a complete answer → the next question.
 
 Example::
 
@@ -68,12 +68,14 @@ def decide(
     claim: bool = False,
     probed: bool = False,
     asks: bool = False,
+    own: bool = False,
 ) -> Move:
     """The move for a turn of `kind`; `seen` are the kinds of the earlier turns on the same question.
 
     `follow_up` is the bank follow-up aimed at the missed points (None if none is), `can_follow_up` whether the cap
     and the phase's time allow one, `claim` whether the turn sounds inflated, `probed` whether a claim on this
-    question was already probed, `asks` whether the turn has a question in it.
+    question was already probed, `asks` whether the turn has a question in it, `own` whether the interviewer may
+    write a follow-up of its own where no bank follow-up is aimed at what the answer missed (free phrasing).
 
     >>> decide(AnswerKind.PARTIAL, phase=Phase.TECHNICAL, seen=[], follow_up=1, can_follow_up=True)
     <Move.FOLLOW_UP: 'follow_up'>
@@ -98,6 +100,6 @@ def decide(
         return _ONCE[kind] if kind not in seen else Move.NEXT
     if claim and not probed and can_follow_up:
         return Move.PROBE_CLAIM
-    if kind is AnswerKind.PARTIAL and can_follow_up and follow_up is not None:
+    if kind is AnswerKind.PARTIAL and can_follow_up and (follow_up is not None or own):
         return Move.FOLLOW_UP
     return Move.NEXT

@@ -221,7 +221,8 @@ class InterviewDriver:
         `deferred` are timer events raised while the candidate was answering, not said yet: they are part of this
         step (a phase change, a time warning). `model` is the model's reading of the turn, if it gave one.
         """
-        outcome, events = await self._call(self.engine.take_answer(answer, model=model))
+        outcome, events = await self._call(self.engine.take_answer(answer, model=model,
+                                                                   own_follow_ups=not self.verbatim))
         if outcome.move is Move.HIRING_TEAM:
             # the hiring team's note first, then whatever comes next (often the goodbye)
             return self._with_events(self._outcome_next(outcome), [*deferred, *events]).after(
@@ -243,7 +244,7 @@ class InterviewDriver:
             return line
         if move is Move.FOLLOW_UP:
             return (self.phrasing.question(outcome.follow_up, follow_up=True) if outcome.follow_up
-                    else self.phrasing.probe())
+                    else self.phrasing.probe(outcome.missed))
         if move is Move.REPEAT:
             return self.phrasing.repeat()
         if move is Move.ANSWER_LATER:

@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,14 +95,16 @@ class Phrasing:
         return Line(f"Reply with a short acknowledgement, then put this {kind} to the candidate, word for word, "
                     f"and stop; you never answer it yourself: \"{text}\"", text)
 
-    def probe(self) -> Line:
-        """A follow-up of the interviewer's own, where the bank has none left."""
+    def probe(self, missed: Sequence[str] = ()) -> Line:
+        """A follow-up of the interviewer's own, where the bank has none left (or none aimed at the expected points
+        the answer `missed`: bank text, so it may be named to the LLM)."""
         words = self._spoken(FOLLOW_UP)
         if self.tools:
             return Line("Ask one short follow-up of your own on the candidate's last answer, about the same question.",
                         words)
-        return Line("Ask the candidate one short follow-up question about their last answer. Do not answer it "
-                    "yourself.", words)
+        aim = (" that invites them to cover what their answer left out (" + "; ".join(missed) + "), without hinting "
+               "at the answer") if missed else " about their last answer"
+        return Line(f"Ask the candidate one short follow-up question{aim}. Do not answer it yourself.", words)
 
     def _last_asked(self) -> str:
         """The last thing put to the candidate: the bank's follow-up if one was asked, else the question."""

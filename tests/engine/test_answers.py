@@ -191,3 +191,11 @@ async def test_a_late_answer_belongs_to_the_question_it_answers(shipped_banks) -
     assert outcome.question_id == asked.id and outcome.move is Move.NEXT
     assert engine.snapshot().answers[-1].phase is Phase.EXPERIENCE
     assert outcome.next is not None and outcome.next.phase is Phase.TECHNICAL  # the interview is not shifted
+
+
+
+def test_an_interviewer_that_phrases_freely_may_write_its_own_follow_up() -> None:
+    partial = dict(phase=Phase.TECHNICAL, seen=[], follow_up=None, can_follow_up=True)
+    assert decide(AnswerKind.PARTIAL, **partial) is Move.NEXT  # verbatim: no bank follow-up aimed at the gaps
+    assert decide(AnswerKind.PARTIAL, **partial, own=True) is Move.FOLLOW_UP
+    assert decide(AnswerKind.ANSWER, **partial, own=True) is Move.NEXT  # complete: none

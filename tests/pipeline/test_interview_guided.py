@@ -51,11 +51,14 @@ async def test_whole_interview_guided(real_banks, templates, clock, journal) -> 
         assert question is not None and question.text in said
         assert phase_of(llm.requests[-1]) == "Experience"
 
-        # a short answer gets one follow-up, the next short answer moves on to the next question
+        # a short answer gets the bank's follow-up; the next, still missing the expected points, one the LLM writes
+        # aimed at them (free phrasing); at the cap the interview moves on to the next question
         said = await answer("Sure.")
         assert "put this follow-up to the candidate" in said or "one short follow-up question" in said
         assert engine.asked_in_phase()[-1].follow_ups_used == 1
         said = await answer("Not much more to say.")
+        assert "cover what their answer left out" in said and question.expected_points[0] in said
+        said = await answer("Nothing else comes to mind.")
         question = engine.current_question
         assert len(engine.asked_in_phase()) == 2 and question is not None
         assert said.endswith(f'"{question.text}"') and "word for word" in said
