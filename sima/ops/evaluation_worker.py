@@ -131,12 +131,14 @@ async def run_worker(app: AppContext, store: Store, *, stop: asyncio.Event,
             enforce_retention(store, config, now=utcnow())
 
     journal = JournalSink(config.paths.runs)
-    last_sweep: list[float] = []
+    last_sweep: float | None = None  # the first sweep reads every journal, later ones those written since
 
     async def housekeeping() -> None:
-        since = last_sweep[-1] if last_sweep else None  # the first sweep reads every journal, later ones the new
-        last_sweep.append(time.time() - 1)
-        await asyncio.to_thread(replay_journals, store, app, since=since)
+        nonlocal last_sweep
+        started = time.time() - 1
+        summary = await asyncio.to_thread(replay_journals, store, app, since=last_sweep)
+        if not summary.failed:  # a journal that could not be replayed is read again next time
+            last_sweep = started
         await end_abandoned(store, journal, app, now=utcnow())
 
     log.info("evaluation worker %s: polling every %.0f s", owner, settings.poll_seconds)

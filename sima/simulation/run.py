@@ -114,11 +114,13 @@ Show = Callable[[str, str], None]
 class _Queue:
     """Turns are queued for evaluation as soon as the interview finishes; the judge runs after the agent stops."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, replaying: ReplayingSink):
         self.store = store
+        self.replaying = replaying
         self.job_id: int | None = None
 
     async def __call__(self, record: InterviewRecord) -> None:
+        await asyncio.to_thread(self.replaying.drain, 60)  # the database holds every turn before the run ends
         self.job_id = await asyncio.to_thread(self.store.enqueue_evaluation, record.interview_id, record)
 
 
@@ -145,12 +147,13 @@ async def simulate_interview(
     if resumable is not None:
         said = sum(t.speaker is Speaker.CANDIDATE for t in resumable.turns)
         persona = persona.model_copy(update={"scripted_answers": persona.scripted_answers[said:]})
-    queue = _Queue(store)
+    replaying = ReplayingSink(store, journal)
+    queue = _Queue(store, replaying)
     ctx = BuildContext(cache_dir=config.paths.cache)
     setup = InterviewSetup(settings=config.interview, banks=app.banks, prompts=app.prompts,
                            profile=config.active_profile, config_hash=config.fingerprint())
     runtime = WorkerRuntime(setup=setup, build_ctx=ctx, setting_prefix=f"profiles.{config.profile}",
-                            sink=TeeSink(journal, ReplayingSink(store, journal)), on_finished=queue,
+                            sink=TeeSink(journal, replaying), on_finished=queue,
                             clock=ScaledClock(time_scale))
     wav: Path | None = None
     wav_seconds = 0.0
