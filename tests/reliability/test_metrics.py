@@ -69,3 +69,37 @@ async def test_the_asgi_app_answers_scrapes(tmp_path: Path) -> None:
     assert 'sima_evaluation_queue_jobs{status="pending"} 1.0' in response.text
     assert 'sima_turn_latency_seconds_bucket{le="1.5",stage="e2e"}' in response.text
     assert "sima_interviews_in_progress" in response.text
+
+
+def test_job_processes_metrics_are_summed_in_multiprocess_mode(tmp_path: Path, monkeypatch) -> None:
+    """As under `sima worker`: each job process counts its interview into $PROMETHEUS_MULTIPROC_DIR (LiveKit sets
+    it before starting them) and the scrape sums them; a finished process's in-progress count drops out."""
+    import subprocess
+    import sys
+
+    from sima.ops.metrics import registry
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    job = ("import sys, time\n"
+           "from engine.transcript import Turn, TurnMetrics\n"
+           "from sima.ops.metrics import ObservedSink\n"
+           "class Null:\n"
+           "    def append_turn(self, i, t): pass\n"
+           "ObservedSink(Null()).append_turn(sys.argv[1], Turn(index=0, speaker='agent', text='Hi',\n"
+           "                                 metrics=TurnMetrics(e2e_latency=0.9)))\n"
+           "print('ready', flush=True)\n"
+           "sys.stdin.readline()\n")
+    jobs = [subprocess.Popen([sys.executable, "-c", job, f"iv-{n}"], cwd=ROOT, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True) for n in range(2)]
+    try:
+        for proc in jobs:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        from prometheus_client import generate_latest
+
+        text = generate_latest(registry()).decode()
+        assert "sima_interviews_in_progress 2.0" in text
+        assert 'sima_turn_latency_seconds_count{stage="e2e"} 2.0' in text
+    finally:
+        for proc in jobs:
+            proc.communicate("\n", timeout=30)
