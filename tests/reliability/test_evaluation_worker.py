@@ -131,3 +131,24 @@ async def test_a_room_jobs_evaluation_is_finished_by_the_worker_when_the_judge_o
     assert calls and calls[0] - started < 30 and time.monotonic() - started > SHUTDOWN_TIMEOUT
     [evaluation] = store.evaluations(job.interview_id)
     assert Path(evaluation.json_path).is_file()
+
+
+async def test_a_report_that_cannot_be_written_fails_the_job_visibly_and_it_is_retried(tmp_path: Path) -> None:
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the reports folder should be")
+    store = Store(f"sqlite:///{tmp_path / 'sima.db'}")
+    async with ScriptedOpenAI(fitting_reply) as server:
+        config = write_config(tmp_path, server.base_url, evaluation={"output_dir": str(blocker / "evaluations")},
+                              evaluation_worker={"retry_backoff_seconds": 1, "retry_backoff_max_seconds": 1})
+        job_id = store.enqueue_evaluation("iv-disk", make_record("iv-disk"))
+        worker = await spawn(config, tmp_path / "worker.log", "evaluations", "worker")
+        try:
+            await wait_for(lambda: _status(store, job_id) is JobStatus.FAILED, 60, what="the job to fail")
+            failed = store.job(job_id)
+            assert failed is not None and failed.last_error and "reports" in failed.last_error
+            blocker.unlink()  # the disk is fixed
+            await wait_for(lambda: _status(store, job_id) is JobStatus.DONE, 60, what="the retry")
+        finally:
+            assert await _stop(worker) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    [evaluation] = store.evaluations("iv-disk")
+    assert Path(evaluation.json_path).parent == blocker / "evaluations"
