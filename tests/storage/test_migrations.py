@@ -68,3 +68,19 @@ def test_store_opens_an_up_to_date_database_without_migrating(store_url: str) ->
     s.create_interview("iv", candidate_name=None, role=None, level=None, started_at=datetime.now(UTC),
                        config_hash=None)
     s.close()
+
+
+def test_processes_starting_at_once_migrate_once(store_url: str, tmp_path: Path) -> None:
+    (tmp_path / "db").mkdir(exist_ok=True)
+    from concurrent.futures import ThreadPoolExecutor
+
+    def start() -> str:
+        engine = create_engine(normalise_url(store_url))
+        try:
+            return upgrade(engine)
+        finally:
+            engine.dispose()
+
+    with ThreadPoolExecutor(4) as pool:
+        assert set(pool.map(lambda _: start(), range(4))) == {head()}
+    assert _differences(store_url) == []
