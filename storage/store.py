@@ -1,18 +1,25 @@
 """The store: interviews, turns written one by one, engine snapshots, evaluations and a durable evaluation queue.
 
 Synchronous SQLAlchemy 2; async callers (the pipeline, the evaluation worker) use `asyncio.to_thread`. A SQLite file
-by default (WAL, foreign keys on, its folder created), Postgres by URL. The queue is a table: a job is claimed with
-one atomic `UPDATE ... RETURNING` (on Postgres its subquery takes the row `FOR UPDATE SKIP LOCKED`), held by a lease
-the worker renews, and claimable again once a lease expires, so a worker that dies loses nothing.
+by default (WAL, foreign keys on, its folder created), Postgres by URL; opening a store brings its schema up to date
+(:mod:`storage.migrate`). The queue is a table: a job is claimed with one atomic `UPDATE ... RETURNING` (on Postgres
+its subquery takes the row `FOR UPDATE SKIP LOCKED`), held by a lease the worker renews, and claimable again once a
+lease expires, so a worker that dies loses nothing. Given `webhook_urls`, the end of an interview and a stored
+evaluation also write their webhook deliveries (:mod:`storage.outbox`), in the same transaction.
 
 Example::
 
-    >>> store = Store("sqlite:///runs/sima.db")                                  # doctest: +SKIP
+    >>> import tempfile
+    >>> from datetime import UTC, datetime
+    >>> from engine.snapshot import EngineSnapshot
+    >>> from engine.transcript import Turn
+    >>> store = Store(f"sqlite:///{tempfile.mkdtemp()}/sima.db")
     >>> store.create_interview("iv-1", candidate_name=None, role=None, level=None,
-    ...                        started_at=datetime.now(UTC), config_hash=None)   # doctest: +SKIP
-    >>> store.append_turn("iv-1", turn)                                          # doctest: +SKIP
-    >>> job_id = store.enqueue_evaluation("iv-1", record)                        # doctest: +SKIP
-    >>> job = store.claim_job("worker-1", lease_seconds=60)                      # doctest: +SKIP
+    ...                        started_at=datetime.now(UTC), config_hash=None, room="room-1")
+    >>> store.append_turn("iv-1", Turn(index=0, speaker="agent", text="Hello"))
+    >>> store.save_snapshot("iv-1", EngineSnapshot(interview_id="iv-1", state="introduction", elapsed_seconds=4))
+    >>> store.find_unfinished(room="room-1"), [t.text for t in store.turns("iv-1")]
+    ('iv-1', ['Hello'])
 """
 
 from __future__ import annotations
