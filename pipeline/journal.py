@@ -2,15 +2,16 @@
 
 Every turn and snapshot is appended to `<root>/<interview_id>/journal.jsonl` and fsync'd as it happens, so a crash
 loses at most the line being written (a torn last line is skipped on reading). The latest snapshot wins on resume.
-:class:`ReplayingSink` puts a sink that can fail (the database) behind the journal: once a write to it fails, the
-next write first replays the whole journal into it, so turns written while the database was down reach it when it
-is back.
+:class:`ReplayingSink` puts a sink that can fail (the database) behind the journal, on a thread of its own: once a
+write to it fails, the journal is replayed into it (again and again, with backoff) until it takes it, so turns
+written while the database was down reach it when it is back.
 
 Example::
 
-    >>> sink = JournalSink(Path("runs"))                                        # doctest: +SKIP
-    >>> sink.append_turn("3f2a", Turn(index=0, speaker="agent", text="Hello"))  # doctest: +SKIP
-    >>> sink.read("3f2a").turns[0].text                                         # doctest: +SKIP
+    >>> import tempfile
+    >>> sink = JournalSink(Path(tempfile.mkdtemp()))
+    >>> sink.append_turn("3f2a", Turn(index=0, speaker="agent", text="Hello"))
+    >>> sink.read("3f2a").turns[0].text
     'Hello'
 """
 
