@@ -109,6 +109,8 @@ def _consented(request: Request, ctx: WebContext, secret: str, cookie: str | Non
     if inv is None:
         return None, _unavailable(request, None)
     state = link_state(inv, utcnow())
+    if state is LinkState.OPEN:  # the notice first
+        return None, RedirectResponse(f"/i/{secret}", status_code=303)
     if state is not LinkState.CONSENTED or not _bound(inv, cookie):
         return None, _unavailable(request, state)
     return inv, None
