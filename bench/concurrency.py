@@ -46,18 +46,17 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from livekit.agents import inference
 
 from bench.llm_server import llm_server
 from bench.quiet import quiet_livekit
 from bench.stats import percentile
-from bench.subjects import LLM_FIRST_TOKEN, BenchStack, Subject, bare_subject, sima_subject
+from bench.subjects import LLM_FIRST_TOKEN, BenchStack, Subject, bare_subject, shipped_vad, sima_subject
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-LEVELS = (1, 10, 25, 50, 75)
-BARE_LEVELS = (1, 50)
+LEVELS = (1, 10, 25, 50)
+BARE_LEVELS = (1, 25, 50)
 MIN_SAMPLES = 40  # turns per level at least; a single session speaks this many times, one after the other
 WINDOW = 20.0  # seconds over which each level's turns start, at random: sessions speak at different moments
 PAUSE = 0.2  # seconds at least between a reply and the same candidate's next words
@@ -131,7 +130,7 @@ async def level(n: int, base_url: str, kind: str = "sima", turns: int | None = N
 
     `shared_vad` makes every session use one VAD object instead of one each (see :class:`~bench.subjects.BenchStack`).
     """
-    vad = inference.VAD()
+    vad = shipped_vad()
     with tempfile.TemporaryDirectory(prefix="sima-bench-") as tmp:
         folder = Path(tmp)
         store = Store(f"sqlite:///{folder / 'sima.db'}")

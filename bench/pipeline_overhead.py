@@ -24,12 +24,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from livekit.agents import inference
-
 from bench.llm_server import TOOL_MARKER, llm_server
 from bench.quiet import quiet_livekit
 from bench.stats import percentile
-from bench.subjects import ANSWER, LLM_FIRST_TOKEN, BenchStack, Subject, bare_subject, sima_subject
+from bench.subjects import ANSWER, LLM_FIRST_TOKEN, BenchStack, Subject, bare_subject, shipped_vad, sima_subject
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +73,7 @@ def _figures(samples: dict[str, list[float]]) -> dict[str, Any]:
 
 async def measure(*, warmup: int = WARMUP_TURNS, voice_turns: int = VOICE_TURNS) -> dict[str, Any]:
     """All figures; the turn counts are parameters so a test can run the whole thing on one turn each."""
-    vad = inference.VAD()
+    vad = shipped_vad()
     async with llm_server(first_token_delay=LLM_FIRST_TOKEN) as base_url:
         with tempfile.TemporaryDirectory(prefix="sima-bench-") as tmp:
             plain = BenchStack(base_url, vad)

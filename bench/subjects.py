@@ -39,6 +39,7 @@ from engine.settings import InterviewSettings
 from pipeline.journal import JournalSink
 from pipeline.ports import TeeSink
 from pipeline.providers import ProviderStack
+from pipeline.registry import BuildContext, build_one
 from pipeline.session import InterviewSession, InterviewSetup, session_options
 from pipeline.settings import ProfileSettings
 from storage.store import Store
@@ -66,6 +67,12 @@ def profile(*, guided: bool, verbatim: bool = False) -> ProfileSettings:
     return ProfileSettings.model_validate({"stt": {"provider": "bench"}, "llm": {"provider": "bench"},
                                            "tts": {"provider": "bench"}, "guided": guided,
                                            "phrasing": "verbatim" if verbatim else "llm"})
+
+
+def shipped_vad() -> lk_vad.VAD:
+    """The VAD a profile gets unless it names another (LiveKit's native Silero), built by its registry entry."""
+    spec = ProfileSettings.model_fields["vad"].get_default(call_default_factory=True)
+    return build_one("vad", spec, BuildContext(setting="bench.vad"))
 
 
 @dataclass

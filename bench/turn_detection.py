@@ -34,7 +34,7 @@ from bench.doubles import FixedDelaySTT, FixedDelayTTS
 from bench.llm_server import MODEL, llm_server
 from bench.quiet import quiet_livekit
 from bench.stats import percentile
-from bench.subjects import ANSWER, BARE_INSTRUCTIONS, LLM_FIRST_TOKEN, STT_DELAY
+from bench.subjects import ANSWER, BARE_INSTRUCTIONS, LLM_FIRST_TOKEN, STT_DELAY, shipped_vad
 from bench.turn_speech import VOICES, Clip, espeak_available, load_answers, speak
 from pipeline.early_stt import EarlyTranscription
 from pipeline.providers import ProviderStack
@@ -121,7 +121,7 @@ def _heard(predictions: list[tuple[float, float]], since: float, until: float) -
 
 
 async def _hear(setting: Setting, clip: Clip, base_url: str) -> Outcome:
-    vad = inference.VAD()
+    vad = shipped_vad()
     stt = EarlyTranscription(stt=FixedDelaySTT(delay=STT_DELAY, transcript=lambda: ANSWER), vad=vad,
                              pause=setting.profile.early_transcription.pause_seconds,
                              min_piece=setting.profile.early_transcription.min_piece_seconds)

@@ -237,7 +237,8 @@ def build_stack(
 ) -> ProviderStack:
     """Build the providers of `profile`; `audio=False` builds the LLM only (typed-text sessions).
 
-    `vad_instance` reuses an already loaded VAD (the worker prewarms one per process).
+    `vad_instance`, if given, is used instead of building the profile's VAD (no caller passes one: the worker
+    prewarms one stack per process and gives each session a VAD object of its own, see `ProviderStack.for_session`).
     Raises one :class:`ProviderError` listing every problem, before any candidate joins.
     """
     problems = check_profile(profile, ctx, setting_prefix, audio=audio)

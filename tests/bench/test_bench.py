@@ -8,12 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from livekit.agents import inference
 
 from bench import concurrency, evaluation_overhead, pipeline_overhead, turn_detection, vad_cpu
 from bench.audio import FRAME_SECONDS, MIC_RATE, BenchMic, utterance
 from bench.llm_server import llm_server
-from bench.subjects import LLM_FIRST_TOKEN, BenchStack, sima_subject
+from bench.subjects import LLM_FIRST_TOKEN, BenchStack, shipped_vad, sima_subject
 from engine.transcript import Speaker
 from storage.store import Store
 
@@ -42,7 +41,7 @@ def test_the_utterance_is_short_speech_at_the_mic_rate() -> None:
 async def test_a_sima_session_answers_a_spoken_and_a_typed_turn_and_persists_them(tmp_path: Path) -> None:
     async with llm_server(first_token_delay=0.01) as base_url:
         store = Store(f"sqlite:///{tmp_path / 'sima.db'}")
-        subject = await sima_subject(BenchStack(base_url, inference.VAD()), tmp_path, guided=False, store=store)
+        subject = await sima_subject(BenchStack(base_url, shipped_vad()), tmp_path, guided=False, store=store)
         try:
             assert await subject.voice_turn() > 0
             assert await subject.text_turn() > 0
