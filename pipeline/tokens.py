@@ -47,9 +47,11 @@ def parse_ttl(text: str) -> timedelta:
     return ttl
 
 
-def preset_metadata(*, name: str | None = None, role: str | None = None, seniority: str | None = None) -> str:
-    """The job metadata the worker reads as the interview's preset (see :func:`pipeline.worker.candidate_preset`)."""
-    fields = {"candidate_name": name, "role": role, "seniority": seniority}
+def preset_metadata(*, name: str | None = None, role: str | None = None, seniority: str | None = None,
+                    invitation_id: str | None = None) -> str:
+    """The job metadata the worker reads as the interview's preset (see :func:`pipeline.worker.candidate_preset`)
+    and, from the web app, the invitation the interview belongs to (:func:`pipeline.worker.invitation_of`)."""
+    fields = {"candidate_name": name, "role": role, "seniority": seniority, "invitation_id": invitation_id}
     return json.dumps({k: v for k, v in fields.items() if v}, ensure_ascii=False)
 
 
@@ -64,6 +66,7 @@ def candidate_token(
     role: str | None = None,
     seniority: str | None = None,
     ttl: timedelta = DEFAULT_TTL,
+    invitation_id: str | None = None,
 ) -> str:
     """A signed JWT for one candidate in one room, dispatching the interviewer into it."""
     if not api_key or not api_secret:
@@ -73,7 +76,7 @@ def candidate_token(
             raise TokenError(f"{option}: '{value}' must be 1–128 letters, digits or . _ - @ :")
     if not timedelta(0) < ttl <= MAX_TTL:
         raise TokenError(f"--ttl: must be more than 0 and at most {MAX_TTL}")
-    metadata = preset_metadata(name=name, role=role, seniority=seniority)
+    metadata = preset_metadata(name=name, role=role, seniority=seniority, invitation_id=invitation_id)
     token = (
         AccessToken(api_key, api_secret)
         .with_identity(identity)

@@ -8,6 +8,7 @@ interviews or any evaluation.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import timedelta
@@ -22,7 +23,14 @@ from pipeline.tokens import TokenError, candidate_token
 from storage.models import InvitationRow, utcnow
 from web.auth import digest, new_secret, same
 from web.context import WebContext, templates, web
-from web.repo import LinkState, accept_notice, invitation_by_secret, link_state, start_interview
+from web.repo import (
+    LinkState,
+    accept_notice,
+    invitation_by_secret,
+    link_interview,
+    link_state,
+    start_interview,
+)
 from web.text_interview import run_socket_interview
 
 log = logging.getLogger(__name__)
@@ -148,7 +156,7 @@ def join_voice(request: Request, ctx: Ctx, secret: str,
     try:
         token = candidate_token(key, api_secret, room=room, identity=f"candidate-{inv.id}",
                                 agent_name=ctx.app.config.agent_name, name=inv.candidate_name, role=inv.role,
-                                seniority=inv.level, ttl=JOIN_TTL)
+                                seniority=inv.level, ttl=JOIN_TTL, invitation_id=inv.id)
     except TokenError as exc:
         log.error("cannot mint a candidate token: %s", exc)
         return JSONResponse({"error": "Voice interviews are not available right now."}, status_code=503)
@@ -180,5 +188,7 @@ async def text_socket(ws: WebSocket, secret: str) -> None:
     log.info("invitation %s: typed interview %s", inv.id, interview_id)
     preset = Profile(name=inv.candidate_name, role=inv.role, level=Level(inv.level),
                      position=ctx.app.banks.bank(inv.role).name, source="preset")
-    await run_socket_interview(ws, ctx.runtime(), preset=preset, interview_id=interview_id)
+    record = await run_socket_interview(ws, ctx.runtime(), preset=preset, interview_id=interview_id)
+    if record is not None:
+        await asyncio.to_thread(link_interview, ctx.store, interview_id, inv)
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.models import (
@@ -172,6 +172,19 @@ def accept_notice(store: Store, invitation_id: str, *, text: str, browser_secret
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
+def link_interview(store: Store, interview_id: str, inv: InvitationRow) -> None:
+    """Record on the interview which invitation it came from and the consent its candidate gave."""
+    with store.session() as s, s.begin():
+        s.execute(update(InterviewRow).where(InterviewRow.id == interview_id)
+                  .values(invitation_id=inv.id, consent_at=inv.consent_at, consent_text=inv.consent_text))
+
+
+def _invitation_of_interview() -> Any:
+    # a typed interview is named on its invitation; a voice interview names its invitation (the worker reads it
+    # from the dispatch metadata)
+    return or_(InvitationRow.interview_id == InterviewRow.id, InterviewRow.invitation_id == InvitationRow.id)
+
+
 def start_interview(store: Store, invitation_id: str, *, room: str | None = None,
                     interview_id: str | None = None) -> bool:
     """Mark the link used as its interview starts; False if it started already (or was revoked or expired)."""
@@ -245,7 +258,7 @@ def interview_summaries(store: Store, *, role: str | None = None) -> list[Interv
     query = (select(InterviewRow, JobRow.status, ev.c.decision, ev.c.overall_score, InvitationRow)
              .outerjoin(JobRow, JobRow.interview_id == InterviewRow.id)
              .outerjoin(ev, ev.c.interview_id == InterviewRow.id)
-             .outerjoin(InvitationRow, InvitationRow.interview_id == InterviewRow.id))
+             .outerjoin(InvitationRow, _invitation_of_interview()))
     if role:
         query = query.where(InterviewRow.role == role)
     now = utcnow()
@@ -257,14 +270,15 @@ def interview_summaries(store: Store, *, role: str | None = None) -> list[Interv
                 role=iv.role or (inv.role if inv else "") or "", level=iv.level or (inv.level if inv else "") or "",
                 status=interview_status(iv.snapshot, job_status, decision), decision=decision, score=score,
                 date=iv.started_at or iv.created_at, invitation_id=inv.id if inv else None))
-        pending = select(InvitationRow).where(InvitationRow.interview_id.is_(None))
+        linked = select(InterviewRow.id).where(_invitation_of_interview())
+        pending = select(InvitationRow).where(~linked.exists())
         if role:
             pending = pending.where(InvitationRow.role == role)
         for inv in s.scalars(pending):
             state = link_state(inv, now)
             if state in (LinkState.OPEN, LinkState.CONSENTED):
                 status = Status.INVITED
-            elif state is LinkState.STARTED:  # a voice interview: its record is the worker's, under its room
+            elif state is LinkState.STARTED:  # a voice interview whose worker has not recorded it yet
                 status = Status.IN_PROGRESS
             else:
                 continue
@@ -297,7 +311,8 @@ def interview_detail(store: Store, interview_id: str) -> InterviewDetail | None:
         job = s.scalars(select(JobRow).where(JobRow.interview_id == interview_id)).first()
         evaluation = s.scalars(select(EvaluationRow).where(EvaluationRow.interview_id == interview_id)
                                .order_by(EvaluationRow.id.desc())).first()
-        inv = s.scalars(select(InvitationRow).where(InvitationRow.interview_id == interview_id)).first()
+        inv = s.scalars(select(InvitationRow).where(
+            or_(InvitationRow.interview_id == interview_id, InvitationRow.id == row.invitation_id))).first()
         return InterviewDetail(row=row, job_status=job.status if job else None,
                                job_error=job.last_error if job else None, job_record=job.record if job else None,
                                evaluation=evaluation, invitation=inv)

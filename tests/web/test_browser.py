@@ -9,6 +9,7 @@ The screenshots in docs/ (shown in the README) are taken by these tests.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -142,6 +143,7 @@ def test_invite_interview_by_typing_and_read_the_report(browser: Browser, site: 
         expect(transcript.locator("h3", has_text=phase.value.replace("_", " "))).to_have_count(1)
     expect(transcript).to_contain_text(ANSWERS[2])
     expect(recruiter.locator("#timeline tr")).to_have_count(len(PHASE_ORDER))
+    expect(recruiter.locator("#consent")).to_contain_text("Consent given")
     recruiter.screenshot(path=str(DOCS / "web-interview.png"))
 
     recruiter.click("#reevaluate")  # queues the job again; the judge runs in the background
@@ -191,7 +193,8 @@ def test_voice_page_joins_its_room_only_with_a_fresh_token(browser: Browser, sit
     assert not (claims.video.room_create or claims.video.room_admin or claims.video.room_list)
     (dispatch,) = claims.room_config.agents
     assert dispatch.agent_name == web_ctx.app.config.agent_name
-    assert '"role": "backend"' in dispatch.metadata and '"seniority": "senior"' in dispatch.metadata
+    assert json.loads(dispatch.metadata) == {"candidate_name": "Ada Lovelace", "role": "backend",
+                                             "seniority": "senior", "invitation_id": inv.id}
     import jwt as pyjwt
 
     raw = pyjwt.decode(joined["token"], options={"verify_signature": False})
