@@ -34,7 +34,7 @@ class WebContext:
     vendor_dir: Path  # where set-up unpacked the pinned livekit-client
     env: Mapping[str, str]  # LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET for voice interviews
     limiter: LoginLimiter
-    evaluate_now: bool = True  # run a queued evaluation in this process too (else `sima evaluations` does)
+    evaluate_now: bool = False  # also judge queued evaluations in this process (`sima serve --evaluate`)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, job: Coroutine[Any, Any, Any]) -> None:

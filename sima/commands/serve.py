@@ -7,7 +7,7 @@ candidate a token for ($LIVEKIT_URL, $LIVEKIT_API_KEY, $LIVEKIT_API_SECRET, as f
 Example::
 
     sima users add ada < password.txt
-    sima serve --port 8000 & sima worker start
+    sima serve --port 8000 & sima worker start & sima evaluations worker
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
 
 
-def build_web_context(config_path: Path | None, *, evaluate: bool = True, time_scale: float | None = None
+def build_web_context(config_path: Path | None, *, evaluate: bool = False, time_scale: float | None = None
                       ) -> WebContext:
     """Everything the web app needs, from config: the store, a runtime per typed interview, the login limiter."""
     from pipeline.registry import BuildContext
@@ -65,8 +65,8 @@ def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
-    evaluate: bool = typer.Option(True, help="judge finished interviews in this process too (they are queued "
-                                             "either way, for `sima evaluations`)"),
+    evaluate: bool = typer.Option(False, help="also judge finished interviews in this process (they are queued "
+                                              "either way; `sima evaluations worker` judges them)"),
     time_scale: float | None = typer.Option(None, "--time-scale", min=0.1, max=100,
                                             help="typed interviews' time runs this many times faster (demos)"),
 ) -> None:

@@ -28,7 +28,8 @@ def model() -> Iterator[ScriptedOpenAI]:
 
 @pytest.fixture
 def web_ctx(tmp_path: Path, model: ScriptedOpenAI) -> WebContext:
-    ctx = build_web_context(write_config(tmp_path, model.base_url))
+    # judged in this process, as `sima serve --evaluate` does (no `sima evaluations worker` beside the tests)
+    ctx = build_web_context(write_config(tmp_path, model.base_url), evaluate=True)
     ctx.env = LIVEKIT
     add_user(ctx.store, "ada", PASSWORD)
     return ctx
