@@ -130,8 +130,19 @@ def unjudged(exchange: Exchange, settings: AnswerScoring) -> AnswerResult:
     return result
 
 
-def judged(exchange: Exchange, samples: list[AnswerJudgement], settings: AnswerScoring) -> AnswerResult:
-    """Verify every quote of every sample against this answer's own words, then score."""
+def calibrated(score: float, stretch: float) -> float:
+    """A judge's answer score on the full scale: a small model that uses only the middle of the 1–10 scale is
+    stretched around 1 by the factor its validity run measured (`evaluation.calibration`), capped at 10.
+
+    >>> calibrated(4.5, 1.8), calibrated(9.0, 1.8), calibrated(4.5, 1.0)
+    (7.3, 10.0, 4.5)
+    """
+    return round1(min(10.0, 1 + stretch * (score - 1)))
+
+
+def judged(exchange: Exchange, samples: list[AnswerJudgement], settings: AnswerScoring, *,
+           stretch: float = 1.0) -> AnswerResult:
+    """Verify every quote of every sample against this answer's own words, then score (see `calibrated`)."""
     text = CandidateText(exchange.answers)
     counted = features(exchange.answer_text())
     result = _base(exchange, "scored", counted)
@@ -178,8 +189,8 @@ def judged(exchange: Exchange, samples: list[AnswerJudgement], settings: AnswerS
             if all(e.key != found.key for e in wrong_evidence[i]):
                 wrong_evidence[i].append(found)
         coverage = sum(credit) / len(credit) if credit else None
-        scores.append(combine(coverage=coverage, anchor=sample.score, features=counted.score,
-                              misconceptions=len(stated), settings=settings))
+        scores.append(calibrated(combine(coverage=coverage, anchor=sample.score, features=counted.score,
+                                         misconceptions=len(stated), settings=settings), stretch))
     mean = statistics.fmean(scores)
     result.score = round1(mean)
     result.spread = round(statistics.pstdev(scores), 2)

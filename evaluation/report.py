@@ -91,6 +91,7 @@ class JudgeCost(BaseModel):
     completion_tokens: int
     seconds: float
     estimated_cost_usd: float | None
+    calibration: float = 1.0  # the stretch applied to this judge's answer scores (evaluation.calibration)
 
 
 class ConfidenceSummary(BaseModel):

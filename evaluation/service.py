@@ -101,7 +101,8 @@ def judge_cost(judge: Judge, usage: JudgeUsage, seconds: float, settings: Evalua
                    + usage.completion_tokens * price.output_per_million) / 1e6, 4) if price else None)
     return JudgeCost(model=judge.endpoint.model, calls=usage.calls, failed_calls=usage.failed_calls,
                      prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                     seconds=round(seconds, 1), estimated_cost_usd=cost)
+                     seconds=round(seconds, 1), estimated_cost_usd=cost,
+                     calibration=settings.calibration.get(judge.endpoint.model, 1.0))
 
 
 async def _score(judge: Judge, record: InterviewRecord, exchange: Exchange, settings: EvaluationSettings,
@@ -110,7 +111,7 @@ async def _score(judge: Judge, record: InterviewRecord, exchange: Exchange, sett
         return unjudged(exchange, settings.answers)
     started = time.monotonic()
     replies = await judge.samples(answer_messages(prompts, record, exchange), samples)
-    result = judged(exchange, replies, settings.answers)
+    result = judged(exchange, replies, settings.answers, stretch=settings.calibration.get(judge.endpoint.model, 1.0))
     log.info("judge (%s): Q%d (%s) scored %s in %.1f s", judge.endpoint.model, exchange.number,
              exchange.phase.value, result.score, time.monotonic() - started)
     return result

@@ -167,6 +167,16 @@ class EvaluationSettings(Strict):
     answers: AnswerScoring = Field(default_factory=AnswerScoring)
     concurrency: int = Field(default=1, ge=1, le=32, description="judge calls in flight (llama.cpp serves one)")
     prices: dict[str, Price] = Field(default_factory=dict, description="judge model → price, for cost estimates")
+    calibration: dict[str, float] = Field(
+        default_factory=dict, description="judge model → stretch of its answer scores around 1 (a small model that "
+                                          "uses only the middle of the scale), as measured by the validity benchmark")
+
+    @field_validator("calibration")
+    @classmethod
+    def _stretches(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(not 0.5 <= k <= 3 for k in v.values()):
+            raise ValueError("a calibration stretch must be between 0.5 and 3")
+        return v
 
     @field_validator("weights")
     @classmethod

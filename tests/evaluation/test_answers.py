@@ -8,6 +8,7 @@ import pytest
 from evaluation.answers import combine, judged, needs_judge, unjudged
 from evaluation.exchanges import Exchange, split
 from evaluation.judge import AnswerJudgement
+from evaluation.scoring import round1
 from evaluation.settings import AnswerScoring
 from tests.evaluation.helpers import EXCHANGES, answer_json, make_record, shipped
 
@@ -101,3 +102,12 @@ def test_a_garbled_or_empty_answer_is_no_evidence(garbled: str) -> None:
     assert not needs_judge(ex, S)
     result = unjudged(ex, S)
     assert (result.status, result.score) == ("no_evidence", None)
+
+
+def test_a_small_judges_scores_are_stretched_by_its_measured_calibration() -> None:
+    ex = exchange(GOOD)
+    covered = [(1, "a token bucket per API key", "covered")]
+    plain = judged(ex, [reply(5, points=covered)], S)
+    stretched = judged(ex, [reply(5, points=covered)], S, stretch=1.8)
+    assert plain.score is not None and stretched.score is not None
+    assert stretched.score == round1(1 + 1.8 * (plain.score - 1)) and stretched.sample_scores == [stretched.score]

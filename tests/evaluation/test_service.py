@@ -14,6 +14,7 @@ import pytest
 from engine.banks import BankSet
 from engine.prompts import PromptLibrary
 from evaluation.judge import ModelEndpoint
+from evaluation.scoring import round1
 from evaluation.service import JobOutcome, fixed_endpoint, run_pending
 from evaluation.settings import Decision, Dimension, EvaluationSettings
 from storage.models import JobStatus
@@ -181,3 +182,21 @@ async def test_the_queue_drains_every_job(store: Store, judge: ScriptedOpenAI, t
     outcomes = await drain(store, judge, fast_settings(output_dir=str(tmp_path)))
     assert [o.status for o in outcomes] == ["done"] * 3
     assert len(list(tmp_path.glob("*.json"))) == 3 and len(list(tmp_path.glob("*.html"))) == 3
+
+
+
+async def test_the_judge_models_calibration_applies_and_is_reported(store: Store, judge: ScriptedOpenAI,
+                                                                    tmp_path: Path) -> None:
+    store.enqueue_evaluation("iv-1", make_record("iv-1"))
+    [plain] = await drain(store, judge, fast_settings(output_dir=str(tmp_path)))
+    store.enqueue_evaluation("iv-2", make_record("iv-2"))
+    other_model = fast_settings(output_dir=str(tmp_path), calibration={"another-model": 2.0})
+    [same] = await drain(store, judge, other_model)
+    store.enqueue_evaluation("iv-3", make_record("iv-3"))
+    [stretched] = await drain(store, judge, fast_settings(output_dir=str(tmp_path), calibration={"judge-model": 1.5}))
+    assert plain.report and same.report and stretched.report and stretched.report.judge
+    assert [q.score for q in same.report.per_question] == [q.score for q in plain.report.per_question]
+    for a, b in zip(plain.report.per_question, stretched.report.per_question, strict=True):
+        assert b.score == (None if a.score is None else a.score if a.status != "scored" else
+                           round1(min(10.0, 1 + 1.5 * (a.score - 1))))
+    assert stretched.report.judge.calibration == 1.5
