@@ -26,6 +26,7 @@ from web.context import WebContext, templates, web
 from web.repo import (
     LinkState,
     accept_notice,
+    interview_detail,
     invitation_by_secret,
     link_interview,
     link_state,
@@ -81,7 +82,11 @@ def link(request: Request, ctx: Ctx, secret: str) -> Response:
     if state is LinkState.CONSENTED and bound:
         return RedirectResponse(f"/i/{secret}/interview", status_code=303)
     if state is LinkState.STARTED and bound:
-        return templates.TemplateResponse(request, "candidate_end.html", {"name": inv.candidate_name})
+        # a typed interview the candidate left half-way (a reload, a lost connection) cannot go on from here
+        detail = interview_detail(ctx.store, inv.interview_id) if inv.interview_id else None
+        left = detail is not None and (detail.row.snapshot or {}).get("end_reason") in (None, "candidate_left")
+        return templates.TemplateResponse(request, "candidate_end.html", {"name": inv.candidate_name,
+                                                                          "interrupted": left})
     if state is not LinkState.OPEN:
         return _unavailable(request, state)
     csrf = new_secret()

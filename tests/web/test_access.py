@@ -177,3 +177,17 @@ def test_a_typed_interview_socket_opens_for_the_consenting_browser_from_this_sit
     with client.websocket_connect(f"/i/{secret}/text", headers={"origin": "http://testserver"}) as ws:
         assert ws.receive_json()["type"] in ("say", "progress")
     assert invitation(web_ctx.store, inv.id).interview_id  # type: ignore[union-attr]
+
+
+def test_the_candidate_who_leaves_a_typed_interview_half_way_is_told_so(client: TestClient,
+                                                                        web_ctx: WebContext) -> None:
+    _, secret = invite(web_ctx.store, web_ctx.app.banks, candidate_name="Ada", role="backend", seniority="mid",
+                       mode="text")
+    notice = client.get(f"/i/{secret}")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', notice.text).group(1)  # type: ignore[union-attr]
+    client.post(f"/i/{secret}/consent", data={"csrf": csrf, "accept": "yes"})
+    with client.websocket_connect(f"/i/{secret}/text", headers={"origin": "http://testserver"}) as ws:
+        assert ws.receive_json()["type"] in ("say", "progress")
+    back = client.get(f"/i/{secret}")  # a reload: the socket closed, and with it the interview
+    assert back.status_code == 200 and "Your interview was interrupted" in back.text
+    assert "score" not in back.text.lower() and "decision" not in back.text.lower()
