@@ -140,7 +140,7 @@ class RecordedJudge(Judge):
                 entry = json.loads(line)
                 self.replies.setdefault(entry["key"], []).append(entry)
 
-    async def once(self, messages: list[dict[str, str]]) -> AnswerJudgement:
+    async def once(self, messages: list[dict[str, str]], *, temperature: float | None = None) -> AnswerJudgement:
         key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:24]
         if self.replies is not None:
             entry = self.replies[key].pop(0)
@@ -150,7 +150,7 @@ class RecordedJudge(Judge):
             self.usage.seconds += entry["seconds"]
             return AnswerJudgement.model_validate(entry["reply"])
         before = self.usage.copy()
-        reply = await super().once(messages)
+        reply = await super().once(messages, temperature=temperature)
         used = self.usage.since(before)
         if self.record is not None:
             with self.record.open("a") as f:

@@ -190,7 +190,7 @@ class Judge:
     async def close(self) -> None:
         await self.client.close()
 
-    async def once(self, messages: list[dict[str, str]]) -> AnswerJudgement:
+    async def once(self, messages: list[dict[str, str]], *, temperature: float | None = None) -> AnswerJudgement:
         async with self._slots:
             self.usage.calls += 1
             started = time.monotonic()
@@ -198,7 +198,7 @@ class Judge:
                 completion = await self.client.chat.completions.create(
                     model=self.endpoint.model,
                     messages=messages,  # type: ignore[arg-type]
-                    temperature=self.settings.temperature,
+                    temperature=self.settings.temperature if temperature is None else temperature,
                     max_tokens=self.settings.max_output_tokens,
                     response_format=response_format(self.endpoint.schema_style),  # type: ignore[arg-type]
                 )
@@ -211,11 +211,11 @@ class Judge:
             raise MalformedReply("reply has no choices")
         return parse_reply(completion.choices[0].message.content)
 
-    async def sample(self, messages: list[dict[str, str]]) -> AnswerJudgement:
+    async def sample(self, messages: list[dict[str, str]], *, temperature: float | None = None) -> AnswerJudgement:
         last = ""
         for attempt in range(1, self.settings.max_attempts + 1):
             try:
-                return await self.once(messages)
+                return await self.once(messages, temperature=temperature)
             except (openai.APIError, MalformedReply) as exc:
                 self.usage.failed_calls += 1
                 last = f"{type(exc).__name__}: {exc}"
@@ -226,10 +226,12 @@ class Judge:
 
     async def samples(self, messages: list[dict[str, str]], n: int) -> list[AnswerJudgement]:
         """`n` independent samples, concurrently up to the judge's limit; the first that exhausts its attempts
-        fails them all."""
+        fails them all. One sample is decoded greedily (temperature 0): with nothing to average, sampling would only
+        add noise to the score."""
+        temperature = None if n > 1 else 0.0
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self.sample(messages)) for _ in range(n)]
+                tasks = [group.create_task(self.sample(messages, temperature=temperature)) for _ in range(n)]
         except ExceptionGroup as group_error:
             failed = [e for e in group_error.exceptions if isinstance(e, JudgeFailed)]
             if failed:

@@ -192,3 +192,11 @@ async def test_calls_in_flight_never_exceed_the_configured_concurrency(server: S
     await judge.samples(MESSAGES, 3)
     assert peak == expected
     await judge.close()
+
+
+async def test_one_sample_is_greedy_several_are_sampled_at_the_configured_temperature(server: ScriptedOpenAI) -> None:
+    judge = Judge(endpoint_for(server), fast_settings(temperature=0.7))
+    await judge.samples(MESSAGES, 1)
+    await judge.samples(MESSAGES, 2)
+    assert [b["temperature"] for b in server.requests] == [0.0, 0.7, 0.7]
+    await judge.close()
