@@ -63,7 +63,8 @@ def open_store(app: AppContext) -> Store:
     from storage.store import StorageError, Store
 
     try:
-        return Store(app.config.storage.url)
+        # with the webhook receivers, so an evaluation finished here sends "evaluation.done" like the worker's
+        return Store(app.config.storage.url, webhook_urls=app.config.webhooks.urls)
     except StorageError as exc:
         out.print(f"[red]✗[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
