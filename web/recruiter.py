@@ -33,7 +33,7 @@ from web.repo import (
     open_session,
     revoke_invitation,
 )
-from web.views import latencies, per_question, phase_timeline, ratings, transcript_by_phase
+from web.views import latencies, per_question, phase_scores, phase_timeline, ratings, transcript_by_phase
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -144,7 +144,8 @@ def _detail(ctx: WebContext, interview_id: str) -> dict[str, Any]:
     return {"detail": detail, "row": detail.row, "status": detail.status, "turns": turns,
             "sections": transcript_by_phase(turns), "timeline": phase_timeline(detail.row.snapshot),
             "latencies": latencies(turns), "report": report, "ratings": ratings(report or {}),
-            "per_question": per_question(report or {}), "recording": _recording(ctx, interview_id) is not None}
+            "per_question": per_question(report or {}), "phase_scores": phase_scores(report or {}),
+            "recording": _recording(ctx, interview_id) is not None}
 
 
 def _recording(ctx: WebContext, interview_id: str) -> Path | None:

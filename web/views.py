@@ -18,8 +18,6 @@ from typing import Any
 
 from engine.transcript import Speaker, Turn
 
-# Where the assessment's per-question scores may sit in a report, newest name first.
-PER_QUESTION_KEYS = ("answers", "per_question", "question_scores")
 RATING_KEYS = ("technical_competency", "problem_solving", "communication", "experience", "culture_fit")
 
 
@@ -89,12 +87,16 @@ def latencies(turns: Sequence[Turn]) -> list[tuple[int, float]]:
 
 
 def per_question(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The report's per-question section, when the assessment wrote one."""
-    for key in PER_QUESTION_KEYS:
-        items = report.get(key)
-        if isinstance(items, list) and all(isinstance(i, dict) for i in items):
-            return items
-    return []
+    """The report's per-question section (reports written before it existed have none)."""
+    items = report.get("per_question")
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def phase_scores(report: dict[str, Any]) -> list[tuple[str, float | None]]:
+    """Each phase's score in the report; None where the phase was not assessed."""
+    given = report.get("phase_scores")
+    return [(str(k), v if isinstance(v, int | float) else None) for k, v in given.items()] \
+        if isinstance(given, dict) else []
 
 
 def ratings(report: dict[str, Any]) -> list[tuple[str, float]]:

@@ -138,6 +138,8 @@ def test_invite_interview_by_typing_and_read_the_report(browser: Browser, site: 
     row.locator("a", has_text="Priya Sharma").click()
     expect(recruiter.locator("#decision")).to_have_text(evaluation.decision)  # type: ignore[union-attr]
     expect(recruiter.locator("#report")).to_be_visible()
+    answers = evaluation.report.get("per_question", [])  # type: ignore[union-attr]
+    expect(recruiter.locator("#per-question tbody tr")).to_have_count(len(answers))
     transcript = recruiter.locator("#transcript")
     for phase in PHASE_ORDER:
         expect(transcript.locator("h3", has_text=phase.value.replace("_", " "))).to_have_count(1)
