@@ -189,6 +189,19 @@ def rule_kind(text: str) -> AnswerKind | None:
     return None
 
 
+def needs_model(text: str, *, question: str = "", points: Sequence[str] = (), follow_ups: Sequence[str] = ()) -> bool:
+    """Whether the model's reading could change how `text` is classified: only where the rules leave it open and
+    its words share nothing with the question (so it is worth a few tokens of the model's time).
+
+    >>> needs_model("It went fine.", question="What is a deadlock?"), needs_model("I don't know.")
+    (True, False)
+    >>> needs_model("A deadlock is two threads waiting on each other.", question="What is a deadlock?")
+    False
+    """
+    return (rule_kind(text) is None and not _OFF_TOPIC.search(text)
+            and not overlap(text, [question, *points, *follow_ups]))
+
+
 def classify(
     text: str,
     *,

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from transitions.extensions.asyncio import AsyncMachine
 
-from engine.answers import AnswerKind, Classification, asks_question, classify, quote
+from engine.answers import AnswerKind, Classification, asks_question, classify, needs_model, quote
 from engine.banks import GENERIC_ROLE, BankSet, Question
 from engine.budget import phase_budget
 from engine.clock import Clock
@@ -283,6 +283,15 @@ class InterviewEngine:
             bank_q = self.banks.question(current.id)
             unused = [i for i in range(len(bank_q.follow_ups) if bank_q else 0) if i not in current.follow_ups_asked]
             return self._grant_follow_up(current, unused[0] if unused else None)
+
+    def wants_judgement(self, text: str) -> bool:
+        """Whether the model's reading of `text`, an answer to the last question asked, could change what follows
+        (:func:`engine.answers.needs_model`): the pipeline asks the model for it only then."""
+        target = self._snap.asked[-1] if self._snap.asked else None
+        q = self.banks.question(target.id) if target else None
+        if q is None:
+            return needs_model(text)
+        return needs_model(text, question=q.text, points=q.expected_points, follow_ups=q.follow_ups)
 
     def set_answering(self, answering: bool) -> None:
         """The candidate started (True) or stopped (False) speaking. While they speak, a phase whose time is up

@@ -1,9 +1,11 @@
 """The LLM's only words under `phrasing: verbatim`: a short acknowledgement of the candidate's answer.
 
 The model gets a prompt of its own (prompt_templates/guided/acknowledge.j2, with the answer as quoted data), at most
-:data:`MAX_TOKENS` tokens, one attempt and :data:`TIMEOUT` seconds. It first tags the answer `[on topic]` or
-`[off topic]` (a few tokens: the model's judgement, which the engine weighs after its own rules, see
-:mod:`engine.answers`), then writes the acknowledgement. What it writes is cut to its first sentence and dropped
+:data:`MAX_TOKENS` tokens, one attempt and :data:`TIMEOUT` seconds. Where the engine's rules leave an answer open
+(its words share nothing with the question), it first tags the answer `[on topic]` or `[off topic]` (a few tokens:
+the model's judgement, which the engine weighs after its own rules, see :mod:`engine.answers`), then writes the
+acknowledgement; the tag's instruction comes after the answer, so the prompt's fixed start stays in the server's
+cache either way. What it writes is cut to its first sentence and dropped
 entirely unless that sentence is a plain acknowledgement (:func:`clean`): small models parrot their instructions,
 echo the candidate, ask or answer questions, and slip into assistant talk. One that opens like the previous one is
 replaced by a neutral alternative, so two turns in a row never sound the same. The acknowledgement is optional by
@@ -189,11 +191,12 @@ class Draft:
         return bool(said) and whole[:len(said)] == said and len(said) >= DRAFT_COVER * len(whole)
 
 
-async def draft(model: llm.LLM, prompts: PromptLibrary, answer: str, *, phase: str) -> Draft | None:
+async def draft(model: llm.LLM, prompts: PromptLibrary, answer: str, *, phase: str, tag: bool = True
+                ) -> Draft | None:
     """An acknowledgement of the answer so far (an interim transcript), to say at once when the answer is over if
     it was written for most of it: an acknowledgement says nothing of the answer's content, and the model's time
     (about 0.5 s on the 0.5B) then passes while the candidate is still talking. None if the model failed."""
-    prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase)
+    prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase, tag=tag)
     try:
         raw = await asyncio.wait_for(_generate(model, prompt), TIMEOUT)
     except Exception as exc:  # the acknowledgement is then asked for when the answer is over
@@ -203,12 +206,14 @@ async def draft(model: llm.LLM, prompts: PromptLibrary, answer: str, *, phase: s
 
 
 async def acknowledge(model: llm.LLM, prompts: PromptLibrary, answer: str, *, phase: str,
-                      drafted: Draft | None = None) -> Draft | None:
+                      drafted: Draft | None = None, tag: bool = True) -> Draft | None:
     """The model's reply for `answer` (its tag and acknowledgement): a `drafted` one that covers the answer is used
-    without asking the model again; None when the model failed (nothing is then said before the words)."""
+    without asking the model again; None when the model failed (nothing is then said before the words). `tag`
+    asks for the on/off-topic tag too (a few tokens more: only where it can matter, see engine.answers.needs_model).
+    """
     if drafted is not None and drafted.covers(answer):
         return drafted
-    prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase)
+    prompt = prompts.render(TEMPLATE, answer=untrusted(answer), phase=phase, tag=tag)
     try:
         raw = await asyncio.wait_for(_generate(model, prompt), TIMEOUT)
     except Exception as exc:  # any failure only costs the acknowledgement; the words still follow

@@ -402,7 +402,8 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         while self._partial:
             answer, self._partial = self._partial, ""
             phase = self.driver.engine.phase or Phase.WRAP_UP
-            written = await draft(self._text_llm(), self.driver.prompts, answer, phase=phase.value)
+            written = await draft(self._text_llm(), self.driver.prompts, answer, phase=phase.value,
+                                  tag=self.driver.engine.wants_judgement(answer))
         return written
 
     async def _take_draft(self, *, wanted: bool) -> Draft | None:
@@ -433,12 +434,12 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         answer = self._new_answer(chat_ctx)
         if answer is None:
             return  # no candidate turn to answer: nothing of the LLM's own is ever said
-        # one model request, as before: the acknowledgement, with the model's on/off-topic tag written first; it is
-        # only asked for where the rules leave the answer open (a request to repeat, abuse... need no model)
+        # one model request, as before, and only for an answer (a request to repeat, abuse... need none): the
+        # acknowledgement, with the model's on/off-topic tag written first where the engine could use it
         wanted = self._unspoken is None and rule_kind(answer) is None
         drafted = await self._take_draft(wanted=wanted)
-        reply = await acknowledge(self._text_llm(), self.driver.prompts, answer, phase=phase,
-                                  drafted=drafted) if wanted else None
+        reply = await acknowledge(self._text_llm(), self.driver.prompts, answer, phase=phase, drafted=drafted,
+                                  tag=self.driver.engine.wants_judgement(answer)) if wanted else None
         step = await self.turn_step(answer, model=reply.label if reply else None)
         if step is None:
             return

@@ -199,3 +199,12 @@ def test_an_interviewer_that_phrases_freely_may_write_its_own_follow_up() -> Non
     assert decide(AnswerKind.PARTIAL, **partial) is Move.NEXT  # verbatim: no bank follow-up aimed at the gaps
     assert decide(AnswerKind.PARTIAL, **partial, own=True) is Move.FOLLOW_UP
     assert decide(AnswerKind.ANSWER, **partial, own=True) is Move.NEXT  # complete: none
+
+
+async def test_the_model_is_asked_for_its_reading_only_where_it_could_count(shipped_banks) -> None:
+    engine, _, _ = await _engine(shipped_banks)
+    question = engine.current_question
+    assert question is not None
+    assert engine.wants_judgement("It went fine, all things considered.")  # shares nothing with the question
+    assert not engine.wants_judgement(f"I'd say {question.expected_points[0]}.")  # the rules see an answer
+    assert not engine.wants_judgement("I don't know.") and not engine.wants_judgement("Did you watch the football?")

@@ -139,3 +139,9 @@ async def test_drafting_never_fails(templates) -> None:
     async with ScriptedOpenAI(lambda body: Reply(status=500)) as server:
         assert await acknowledge.draft(scripted_llm(server.base_url), templates, ANSWER, phase="technical") is None
     assert len(server.requests) == 1
+
+
+def test_the_tag_is_asked_for_after_the_answer_so_the_prompt_start_stays_cached(templates) -> None:
+    tagged = templates.render(acknowledge.TEMPLATE, answer=acknowledge.untrusted(ANSWER), phase="technical", tag=True)
+    plain = templates.render(acknowledge.TEMPLATE, answer=acknowledge.untrusted(ANSWER), phase="technical", tag=False)
+    assert tagged.startswith(plain.rstrip()) and "[off topic]" in tagged and "[on topic]" not in plain
