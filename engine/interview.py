@@ -131,6 +131,7 @@ class InterviewEngine:
         self._changed = asyncio.Event()
         self._answering = False  # the candidate is speaking: a phase's forced end waits for the answer
         self._answer_end = 0.0  # interview time the last answer ended
+        self._held = False  # guided: a phase whose time is up moves on with the next answer, never on a timer
         self._fsm = _PhaseMachine()
         states = [PENDING, *(p.value for p in PHASE_ORDER), ENDED]
         self._machine = AsyncMachine(
@@ -292,6 +293,14 @@ class InterviewEngine:
         if q is None:
             return needs_model(text)
         return needs_model(text, question=q.text, points=q.expected_points, follow_ups=q.follow_ups)
+
+    def hold_phases_for_answers(self) -> None:
+        """Guided mode, where the code reads every answer: a phase whose time (and grace) is up never moves on by
+        itself under a question still waiting for its answer; the next answer (or a silence, see
+        :mod:`engine.moves`) moves it on, so a late answer is never filed under a question asked after it began.
+        The hard limit still wins."""
+        self._held = True
+        self._changed.set()
 
     def set_answering(self, answering: bool) -> None:
         """The candidate started (True) or stopped (False) speaking. While they speak, a phase whose time is up
@@ -479,7 +488,7 @@ class InterviewEngine:
                 deadlines.append(end - self.settings.time_warning_seconds)
             if not t.timed_out:
                 deadlines.append(end)
-            elif not self._answering:
+            elif not self._answering and not self._held:
                 deadlines.append(end + self.settings.grace_seconds)
         return min(deadlines) + self._origin
 
@@ -525,7 +534,7 @@ class InterviewEngine:
             assert t is not None
             end = t.started_at + t.budget_seconds
             steps = [(self.settings.hard_limit_seconds, 3, "hard")]
-            if not self._answering:  # never under an answer: the forced move waits for its end
+            if not self._answering and not self._held:  # never under an answer: the forced move waits for it
                 steps.append((end + grace, 2, "force"))
             if not t.warned:
                 steps.append((end - lead, 0, "warn"))

@@ -331,15 +331,21 @@ class GuidedInterviewAgent(InterviewerBase):
         return self.session.input.audio is not None
 
     async def _catch_up(self, *, silent: bool = False) -> None:
-        """Say the timer events nobody has heard yet; with none, a `silent` candidate who speaks (not types) is the
-        engine's to handle (a gentle prompt with the question again, then moving on)."""
-        events, self._deferred = self._deferred, []
-        if events:
-            step = await self.driver.announce(*events)
-        elif silent and self._hears_audio() and self._floor_is_free() and self.driver.engine.asked_in_phase():
+        """Say the timer events nobody has heard yet. A `silent` candidate who speaks (not types) and owes an
+        answer is the engine's to handle first (a gentle prompt with the question again, then moving on): a phase
+        whose time is up then moves on with that, so an answer still being thought out is never filed under a
+        question asked after it began; the time notices wait for the next step."""
+        if (silent and self._hears_audio() and self._floor_is_free() and self.driver.engine.asked_in_phase()
+                and not any(isinstance(e, InterviewEnded) for e in self._deferred)):
             step = await self.driver.silence()
-        else:
+            await self.refresh_instructions()
+            self._speak(step)
+            self.session.reset_away_timer()  # a second silence after this prompt is the engine's to handle too
             return
+        events, self._deferred = self._deferred, []
+        if not events:
+            return
+        step = await self.driver.announce(*events)
         await self.refresh_instructions()
         self._speak(step)
 

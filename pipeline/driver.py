@@ -102,6 +102,8 @@ class InterviewDriver:
         self.guided = guided
         self.verbatim = phrasing == "verbatim"
         self.phrasing = Phrasing(prompts, engine, tools=not guided)
+        if guided:
+            engine.hold_phases_for_answers()  # every answer reaches the engine, which moves the phases on
         engine.subscribe(self._collect)
 
     @staticmethod

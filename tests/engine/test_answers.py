@@ -208,3 +208,17 @@ async def test_the_model_is_asked_for_its_reading_only_where_it_could_count(ship
     assert engine.wants_judgement("It went fine, all things considered.")  # shares nothing with the question
     assert not engine.wants_judgement(f"I'd say {question.expected_points[0]}.")  # the rules see an answer
     assert not engine.wants_judgement("I don't know.") and not engine.wants_judgement("Did you watch the football?")
+
+
+async def test_held_phases_move_on_with_the_answer_never_under_a_waiting_question(shipped_banks) -> None:
+    engine, clock, _ = await _engine(shipped_banks, Phase.EXPERIENCE)
+    engine.hold_phases_for_answers()  # guided mode
+    asked = engine.asked_in_phase()[-1]
+    clock.advance(engine.phase_remaining() + engine.settings.grace_seconds + 120)
+    await engine.poll()
+    assert engine.phase is Phase.EXPERIENCE and engine.timing is not None and engine.timing.timed_out
+    outcome = await engine.take_answer("I led the billing migration and owned its rollout.")
+    assert outcome.question_id == asked.id and engine.phase is Phase.TECHNICAL  # the answer moved it on
+    clock.advance(engine.settings.hard_limit_seconds)
+    await engine.poll()
+    assert engine.ended and engine.snapshot().end_reason == "hard_limit"

@@ -14,14 +14,15 @@ from pipeline.audio_io import WavFileInput
 from pipeline.session import InterviewSession
 from pipeline.transcript import TranscriptRecorder
 from tests.pipeline.conftest import DATA, short_settings, text_stack
-from tests.pipeline.test_interview_tools import go_quiet
+from tests.pipeline.test_interview_tools import elapse, go_quiet
 from tests.pipeline.test_interview_verbatim import verbatim_setup
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
 INTRO = "Hello! My name is Grace Hopper. I'm applying for the backend developer role, with about three years of work."
 
 
-async def _silences(real_banks, templates, clock, journal, *, speaking: bool) -> tuple[list[str], InterviewSession]:  # type: ignore[no-untyped-def]
+async def _silences(real_banks, templates, clock, journal, *, speaking: bool, late: bool = False  # type: ignore[no-untyped-def]
+                    ) -> tuple[list[str], InterviewSession]:
     async with ScriptedOpenAI(lambda body: Reply(text="[on topic] Thank you.")) as server:
         interview = InterviewSession(verbatim_setup(real_banks, templates), text_stack(server.base_url), journal,
                                      clock=clock)
@@ -30,6 +31,8 @@ async def _silences(real_banks, templates, clock, journal, *, speaking: bool) ->
         await interview.start(capture_run=True)
         await interview.session.run(user_input=INTRO)
         before = len(interview.turns)
+        if late:  # the phase's time and grace run out while the candidate is still thinking
+            await elapse(interview, clock, interview.engine.phase_remaining() + 60)
         for _ in range(2):
             await go_quiet(interview)
         said = [t.text for t in interview.turns[before:]]
@@ -77,3 +80,16 @@ async def test_answers_are_filed_under_the_question_heard_before_they_began(real
     recorder.capture(_message("assistant", second.text, 120.0))
     assert recorder.capture(_message("user", "and that is all", 118.0)).question_id == first.id
     assert recorder.capture(_message("user", "For the cache I would", 125.0)).question_id == second.id
+
+
+async def test_a_phase_whose_time_is_up_waits_for_a_quiet_candidate_once(real_banks, templates, clock,
+                                                                         journal) -> None:
+    said, interview = await _silences(real_banks, templates, clock, journal, speaking=True, late=True)
+    asked = interview.engine.snapshot().asked
+    first, second = real_banks.question(asked[-2].id), real_banks.question(asked[-1].id)
+    assert first is not None and second is not None
+    assert asked[-2].phase is Phase.EXPERIENCE and asked[-1].phase is Phase.TECHNICAL
+    # never "out of time" and another question while they may still be thinking: the same question first
+    assert said == [f"Take your time. Here's the question again: {first.text}",
+                    "We're out of time for this part, so let's move on to some technical questions. "
+                    f"{second.text}"]
