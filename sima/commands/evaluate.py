@@ -60,11 +60,12 @@ def drain(app: AppContext, store: Store, job_ids: list[int] | None = None) -> li
 
 
 def open_store(app: AppContext) -> Store:
-    from storage.store import StorageError, Store
+    """The configured store (with its webhook receivers, so an evaluation finished here is announced too)."""
+    from sima.commands.worker import open_store as configured_store
+    from storage.store import StorageError
 
     try:
-        # with the webhook receivers, so an evaluation finished here sends "evaluation.done" like the worker's
-        return Store(app.config.storage.url, webhook_urls=app.config.webhooks.urls)
+        return configured_store(app.config)
     except StorageError as exc:
         out.print(f"[red]✗[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
