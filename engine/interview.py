@@ -332,8 +332,9 @@ class InterviewEngine:
             moved = target is None or target.phase != self.phase
             # before any question, the only thing to answer is the greeting: an introduction
             introduced = target is None or target.phase is Phase.INTRODUCTION
-            if introduced:
-                self._record_introduction(text)
+            # who the candidate is may come late (an introduction given after the interview moved on): it is read
+            # from any answer while the profile still lacks it
+            self._record_introduction(text)
             c = classify(text, question=question.text if question else "",
                          points=question.expected_points if question else (),
                          follow_ups=question.follow_ups if question else (),

@@ -222,3 +222,13 @@ async def test_held_phases_move_on_with_the_answer_never_under_a_waiting_questio
     clock.advance(engine.settings.hard_limit_seconds)
     await engine.poll()
     assert engine.ended and engine.snapshot().end_reason == "hard_limit"
+
+
+async def test_a_late_introduction_still_records_who_the_candidate_is(shipped_banks) -> None:
+    engine = InterviewEngine(InterviewSettings(), shipped_banks, FakeClock())
+    await engine.start()
+    await advance_to(engine, Phase.EXPERIENCE)  # nobody introduced themselves in time: the generic bank
+    assert engine.profile.role == "generic" and engine.profile.name is None
+    await engine.take_answer("Sorry, I'm Priya Sharma, a backend developer with four years of experience.")
+    profile = engine.profile
+    assert (profile.name, profile.role, profile.years) == ("Priya Sharma", "backend", 4.0)
