@@ -181,10 +181,11 @@ async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
         # the job process lives until its shutdown callbacks are done; the evaluation is only queued here
         away = watch.away
         await watch.aclose()
+        log.info("interview %s: job shutting down (%s)", interview.interview_id, reason)
         if not in_room or reason.startswith(ended_by_interview) or away:
-            await interview.aclose(reason="candidate_left" if away else f"job_shutdown: {reason}")
+            # over already, or its candidate is gone (the terminal's user of a console job stopped)
+            await interview.aclose(reason="candidate_left")
         else:  # the job goes with the candidate still there (the worker stops): keep the interview resumable
-            log.info("interview %s: job shutting down (%s) mid-interview", interview.interview_id, reason)
             await interview.suspend()
         await stop_services(runtime.build_ctx)  # one job per process: its local model server goes with it
 
