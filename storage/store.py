@@ -72,6 +72,7 @@ class JobInfo:
     lease_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    retry_at: datetime | None = None  # a failed job is claimed again from then (None: by `retry` only)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def _job_info(row: JobRow) -> JobInfo:
     return JobInfo(id=row.id, interview_id=row.interview_id, candidate_name=row.record.get("candidate_name"),
                    position=row.record.get("position"), status=JobStatus(row.status), attempts=row.attempts,
                    last_error=row.last_error, lease_owner=row.lease_owner, lease_expires_at=row.lease_expires_at,
+                   retry_at=row.retry_at,
                    created_at=row.created_at, updated_at=row.updated_at)
 
 

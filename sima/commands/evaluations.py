@@ -30,6 +30,7 @@ def pending(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", he
                  "position": j.position, "status": j.status.value, "attempts": j.attempts, "last_error": j.last_error,
                  "lease_owner": j.lease_owner,
                  "lease_expires_at": j.lease_expires_at.isoformat() if j.lease_expires_at else None,
+                 "retry_at": j.retry_at.isoformat() if j.retry_at else None,
                  "updated_at": j.updated_at.isoformat()} for j in jobs]
         out.print_json(json.dumps(rows))
         return
@@ -42,6 +43,8 @@ def pending(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", he
     for j in jobs:
         detail = j.last_error or (f"{j.lease_owner} until {j.lease_expires_at:%H:%M:%S}"
                                   if j.status is JobStatus.RUNNING and j.lease_expires_at else "")
+        if j.status is JobStatus.FAILED and j.retry_at:
+            detail += f" (tried again from {j.retry_at:%H:%M:%S})"
         table.add_row(str(j.id), j.interview_id, j.candidate_name or "", j.status.value, str(j.attempts),
                       f"{j.updated_at:%Y-%m-%d %H:%M:%S}", detail)
     out.print(table)

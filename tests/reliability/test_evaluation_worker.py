@@ -84,6 +84,7 @@ async def test_a_failing_judge_leaves_the_job_failed_and_retried_after_a_backoff
             await wait_for(lambda: _status(store, job_id) is JobStatus.FAILED, 60, what="the job to fail")
             failed = store.job(job_id)
             assert failed is not None and "503" in (failed.last_error or "")  # visible, with its error
+            assert failed.retry_at is not None  # and when it is tried again
             failing = False
             await wait_for(lambda: _status(store, job_id) is JobStatus.DONE, 60, what="the retry")
         finally:
