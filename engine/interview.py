@@ -37,7 +37,7 @@ from engine.answers import AnswerKind, Classification, asks_question, classify, 
 from engine.banks import GENERIC_ROLE, BankSet, Question
 from engine.budget import phase_budget
 from engine.clock import Clock
-from engine.coverage import pick_follow_up
+from engine.coverage import overlap, pick_follow_up
 from engine.events import Event, InterviewEnded, PhaseEntered, PhaseTimeout, TimeWarning
 from engine.introduction_facts import parse_introduction
 from engine.moves import MISCONDUCT, Move, decide
@@ -53,6 +53,7 @@ PENDING = "pending"
 FALLBACK_LEVEL = Level.MID
 THIN_ANSWER_WORDS = 12  # a first answer this short gets the bank's first follow-up even if none aims at its gaps
 _ACKNOWLEDGED = (AnswerKind.ANSWER, AnswerKind.PARTIAL)
+LATE_MIN_SHARED = 2  # content words a late answer shares with the question it answers (one may be chance)
 
 
 @dataclass(frozen=True)
@@ -328,6 +329,9 @@ class InterviewEngine:
                 self._answering, self._answer_end = False, self.now()
                 self._changed.set()
             target = self._snap.asked[-1] if self._snap.asked and not self.ended else None
+            late = self._late_for(text, target)
+            if late is not None:
+                target = late  # filed under the question it answers; the current one is put again
             question = self.banks.question(target.id) if target else None
             moved = target is None or target.phase != self.phase
             # before any question, the only thing to answer is the greeting: an introduction
@@ -344,7 +348,7 @@ class InterviewEngine:
                 # the introduction is there to learn who the candidate is: once that is known it is complete
                 c = Classification(AnswerKind.ANSWER, "profile", c.covered, c.claim)
             follow_index, missed = None, []
-            blocker = self._follow_up_blocker(target)
+            blocker = self._follow_up_blocker(target) if late is None else "a late answer"
             if target is not None and question is not None and c.kind is AnswerKind.PARTIAL and blocker is None:
                 covered = set(target.covered) | c.covered
                 missed = [p for i, p in enumerate(question.expected_points) if i not in covered]
@@ -359,7 +363,9 @@ class InterviewEngine:
             move = decide(c.kind, phase=target.phase if target else None, seen=seen, follow_up=follow_index,
                           can_follow_up=blocker is None, claim=c.claim is not None, probed=probed,
                           asks=asks_question(text), own=own_follow_ups and bool(missed))
-            if moved and move not in (Move.DECLINE, Move.WARN):
+            if late is not None and move not in (Move.DECLINE, Move.WARN):
+                move = Move.LATE
+            elif moved and move not in (Move.DECLINE, Move.WARN):
                 move = Move.NEXT  # the question's phase is over: its answer is kept, the interview goes on
             if target is not None:
                 target.answers.append(c.kind.value)
@@ -389,6 +395,27 @@ class InterviewEngine:
                 outcome = AnswerOutcome(c, move, outcome.question_id, next=await self._next_question(events),
                                         warnings=outcome.warnings)
             return outcome
+
+    def _late_for(self, text: str, current: AskedQuestion | None) -> AskedQuestion | None:
+        """The question before `current` if `text` answers it rather than `current`: nothing was said to it (or only
+        silence) before the interview moved on, nothing has been said to `current` yet, and the words share more
+        with it (at least LATE_MIN_SHARED content words; for an introduction, the candidate's name or role)."""
+        asked = self._snap.asked
+        if current is None or current.answers or len(asked) < 2:
+            return None
+        previous = asked[-2]
+        if any(k != AnswerKind.SILENCE.value for k in previous.answers):
+            return None
+        before, now = self.banks.question(previous.id), self.banks.question(current.id)
+        if before is None or now is None:
+            return None
+        if previous.phase is Phase.INTRODUCTION:
+            facts = parse_introduction(text, self.banks)
+            if facts.name or facts.role_text:
+                return previous
+        theirs = overlap(text, [before.text, *before.expected_points, *before.follow_ups])
+        ours = overlap(text, [now.text, *now.expected_points, *now.follow_ups])
+        return previous if theirs >= LATE_MIN_SHARED and theirs > ours else None
 
     def _record_introduction(self, text: str) -> None:
         p = self._snap.profile

@@ -11,6 +11,8 @@ warnings and notes, counts follow-ups, picks the next question) and the pipeline
 * an attempt to steer the interviewer → a one-sentence decline, a warning and a red-flag note with the quote;
   abuse → a calm warning; at the warning limit the interview ends politely (reason `misconduct`);
 * an answer with a claim that sounds inflated → a probing follow-up and a note for the judge (once per question);
+* an answer to the previous question (the candidate was silent until the interview moved on), arriving before any
+  answer to the current one → filed under the question it answers, then the current question again;
 * a partial answer → the bank follow-up aimed at the expected points it missed, within the cap (under free
   phrasing, where none is aimed at them, one the interviewer writes); a complete answer → the next question.
 
@@ -46,11 +48,9 @@ class Move(StrEnum):
     ASK_ENGLISH = "ask_english"
     DECLINE = "decline"
     WARN = "warn"
+    LATE = "late_answer"  # an answer to the question before, arriving after the interview moved on
 
 
-# moves that put the same question again: the candidate has not answered it yet
-STAYS = frozenset({Move.SIMPLER, Move.REDIRECT, Move.REPEAT, Move.PROMPT, Move.ANSWER_LATER, Move.ASK_ENGLISH,
-                   Move.DECLINE, Move.WARN})
 # once per question: the second time the interview moves on
 _ONCE = {AnswerKind.SILENCE: Move.PROMPT, AnswerKind.NON_ANSWER: Move.SIMPLER, AnswerKind.OFF_TOPIC: Move.REDIRECT,
          AnswerKind.OTHER_LANGUAGE: Move.ASK_ENGLISH, AnswerKind.QUESTION_BACK: Move.ANSWER_LATER}

@@ -35,6 +35,7 @@ from pipeline.phrasing import (
     CONDUCT_WARNING,
     DECLINE,
     ENGLISH,
+    LATE,
     MOVE_ON,
     PROBE_CLAIM,
     REDIRECT,
@@ -256,7 +257,7 @@ class InterviewDriver:
         if move is Move.SIMPLER:
             return self.phrasing.scripted(SIMPLER)
         template = {Move.REDIRECT: REDIRECT, Move.PROMPT: SILENCE, Move.ASK_ENGLISH: ENGLISH, Move.DECLINE: DECLINE,
-                    Move.WARN: CONDUCT_WARNING}[move]
+                    Move.WARN: CONDUCT_WARNING, Move.LATE: LATE}[move]
         return self.phrasing.again(template, warnings=outcome.warnings, warning_limit=limit)
 
     async def silence(self, deferred: Sequence[Event] = ()) -> Step:

@@ -38,7 +38,7 @@ APOLOGY = "spoken/apology.j2"
 SIMPLER, REDIRECT = "spoken/simpler.j2", "spoken/redirect.j2"
 SILENCE, ENGLISH = "spoken/silence.j2", "spoken/english.j2"
 DECLINE, CONDUCT_WARNING = "spoken/decline.j2", "spoken/conduct_warning.j2"
-PROBE_CLAIM, MOVE_ON = "spoken/probe_claim.j2", "spoken/move_on.j2"
+PROBE_CLAIM, MOVE_ON, LATE = "spoken/probe_claim.j2", "spoken/move_on.j2", "spoken/late_answer.j2"
 
 @dataclass(frozen=True)
 class Line:

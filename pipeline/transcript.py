@@ -2,7 +2,9 @@
 
 A candidate turn belongs to the question the candidate had heard when they began to answer: the phase and question id
 of the last agent turn that started before their speech did and was heard in full. A question the agent began while
-they were still answering, or a reply they talked over (interrupted), does not take their answer.
+they were still answering, or a reply they talked over (interrupted), does not take their answer. An answer the
+engine reads as a late answer to the question before (the candidate was silent until the interview moved on) is filed
+under that question.
 Latency figures come from `ChatMessage.metrics`; STT confidence only where the STT gave one (LiveKit reports 0.0 for
 providers that have none, which is recorded as unknown).
 
@@ -20,6 +22,7 @@ from typing import Any
 from livekit.agents import llm
 
 from engine.interview import InterviewEngine
+from engine.moves import Move
 from engine.phases import Phase
 from engine.transcript import Speaker, Turn, TurnMetrics
 
@@ -55,6 +58,7 @@ class TranscriptRecorder:
         # (wall-clock seconds, where LiveKit gave them)
         self._heard: list[tuple[float | None, Phase | None, str | None]] = [
             (None, last.phase, last.question_id) if last else (None, engine.phase, None)]
+        self._readings = len(engine.snapshot().answers)  # the engine's readings of turns already filed
 
     def _answering(self, began: float | None) -> tuple[Phase | None, str | None]:
         """The phase and question of the last agent turn heard before `began` (the candidate's first word)."""
@@ -79,6 +83,7 @@ class TranscriptRecorder:
         ended_at, started_at = self._times(item.metrics)
         began = item.metrics.get("started_speaking_at")
         if item.role == "assistant":
+            self._refile_late_answers()
             question = self.engine.current_question if self.engine.phase else None
             phase, question_id = self._phase(), question.id if question else None
             if not item.interrupted:
@@ -93,6 +98,15 @@ class TranscriptRecorder:
                     metrics=turn_metrics(dict(item.metrics)))
         self.turns.append(turn)
         return turn
+
+    def _refile_late_answers(self) -> None:
+        """The agent replies once the engine has read the answer: a late one goes under the question it answers."""
+        readings = self.engine.snapshot().answers
+        new, self._readings = readings[self._readings:], len(readings)
+        last = next((t for t in reversed(self.turns) if t.speaker is Speaker.CANDIDATE), None)
+        for reading in new:
+            if reading.move == Move.LATE.value and last is not None:
+                last.phase, last.question_id = reading.phase, reading.question_id
 
     def _times(self, metrics: Any) -> tuple[float, float]:
         """End and start in interview seconds; wall-clock speaking times are placed back from now."""

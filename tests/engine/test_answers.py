@@ -232,3 +232,25 @@ async def test_a_late_introduction_still_records_who_the_candidate_is(shipped_ba
     await engine.take_answer("Sorry, I'm Priya Sharma, a backend developer with four years of experience.")
     profile = engine.profile
     assert (profile.name, profile.role, profile.years) == ("Priya Sharma", "backend", 4.0)
+
+
+async def test_a_late_answer_is_recognised_only_when_it_answers_the_question_before(shipped_banks) -> None:
+    engine, _, _ = await _engine(shipped_banks, Phase.EXPERIENCE)
+    engine.hold_phases_for_answers()
+    first = engine.current_question
+    assert first is not None
+    await engine.take_answer("")
+    assert (await engine.take_answer("")).move is Move.NEXT  # silent twice: moving on
+    current = engine.current_question
+    assert current is not None and current.id != first.id
+    off = await engine.take_answer("I watched the football last night, great match.")  # answers neither
+    assert off.move is Move.REDIRECT and off.question_id == current.id
+    engine2, _, _ = await _engine(shipped_banks, Phase.EXPERIENCE)
+    engine2.hold_phases_for_answers()
+    first = engine2.current_question
+    assert first is not None
+    await engine2.take_answer("")
+    await engine2.take_answer("")
+    late = await engine2.take_answer("; ".join(first.expected_points))
+    assert late.move is Move.LATE and late.question_id == first.id and not late.acknowledge
+    assert engine2.asked_in_phase()[-1].answers == []  # the current question still waits for its answer

@@ -93,3 +93,30 @@ async def test_a_phase_whose_time_is_up_waits_for_a_quiet_candidate_once(real_ba
     assert said == [f"Take your time. Here's the question again: {first.text}",
                     "We're out of time for this part, so let's move on to some technical questions. "
                     f"{second.text}"]
+
+
+async def test_a_late_answer_is_filed_under_the_question_it_answers_and_shifts_nothing(real_banks, templates, clock,
+                                                                                       journal) -> None:
+    async with ScriptedOpenAI(lambda body: Reply(text="[on topic] Thank you.")) as server:
+        interview = InterviewSession(verbatim_setup(real_banks, templates), text_stack(server.base_url), journal,
+                                     clock=clock)
+        interview.session.input.audio = WavFileInput(DATA / "candidate_answer.wav")
+        await interview.start(capture_run=True)
+        await interview.session.run(user_input=INTRO)
+        engine = interview.engine
+        first = engine.current_question
+        assert first is not None
+        for _ in range(2):  # quiet twice: prompted, then the interview moves on
+            await go_quiet(interview)
+        current = engine.current_question
+        assert current is not None and current.id != first.id
+        late = "To sum up the earlier one: " + "; ".join(first.expected_points) + "."
+        await interview.session.run(user_input=late)
+        said = interview.turns[-1].text
+        assert engine.current_question == current  # nothing skipped
+        record = await interview.aclose()
+    assert said == f"Thank you, I've noted that. Now, the question I asked was: {current.text}"
+    assert record is not None
+    answer = next(t for t in record.turns if t.text == late)
+    assert answer.question_id == first.id
+    assert record.answers[-1].move == "late_answer" and record.answers[-1].question_id == first.id
