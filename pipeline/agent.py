@@ -287,9 +287,12 @@ class InterviewAgent(InterviewerBase):
 class GuidedInterviewAgent(InterviewerBase):
     """No tools: the code picks every step and the LLM only phrases it.
 
-    Every step ends on a question, so a timer event (time nearly up, the phase moving on) waits for the candidate's
-    answer and becomes part of the next step; it is said on its own only when the candidate has gone quiet (LiveKit's
-    "away", after `user_away_timeout` seconds of silence). The interview's end is always said at once.
+    Every step ends on a question, so a timer event (time nearly up) waits for the candidate's answer and becomes
+    part of the next step; the engine holds a phase whose time is up for that answer. A candidate who speaks and has
+    gone quiet (LiveKit's "away", after `user_away_timeout` seconds of silence) is the engine's to handle: the same
+    question again, then moving on. What the candidate says while the agent is talking (they went on with their
+    answer: the reply was interrupted) joins the same answer, and the step taken for it is said again. The
+    interview's end is always said at once.
     """
 
     def __init__(self, driver: InterviewDriver, *, opening: Step):
