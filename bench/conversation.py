@@ -13,8 +13,9 @@ engine read it as that kind and the interviewer's next words did what the rules 
 
 and no agent turn of the whole interview may read out the system prompt (no run of :data:`LEAK_WORDS` words of the
 agent's instructions that is not also a bank question's). It also measures what the model's on/off-topic tag costs the
-acknowledgement (the same answers, acknowledged with and without the tag, on the same model) and the reply time of
-typed turns (the LLM node's first words: classification, the acknowledgement and the engine step).
+acknowledgement (the same answers, acknowledged with and without the tag, on the same model), the reply time of
+typed turns (the LLM node's first words: classification, the acknowledgement and the engine step), and the answer
+alignment (the share of candidate turns filed under the question they answer).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from pipeline.registry import BuildContext
 from pipeline.session import InterviewSetup
 from pipeline.worker import WorkerRuntime
 from sima.context import AppContext, load_context
+from sima.simulation.alignment import AnswerLog, alignment
 from sima.simulation.persona import Persona, load_persona
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +86,8 @@ class PersonaRun:
     record: InterviewRecord
     checks: list[TurnCheck] = field(default_factory=list)
     leaks: list[str] = field(default_factory=list)
+    aligned: int = 0
+    answers: int = 0
 
 
 def _ngrams(text: str, n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
@@ -201,6 +205,16 @@ async def _run() -> dict[str, Any]:
                     if turn.speaker is Speaker.AGENT and (leaked := _ngrams(turn.text) & leak_grams):
                         run.leaks.append(" ".join(sorted(leaked)[0]))
                 _judge(persona, run, config.interview.warning_limit)
+                # typed turns are strictly in turn: each line answers the last question in what was said before it
+                heard = AnswerLog(app.banks)
+                for turn in record.turns:
+                    if turn.speaker is Speaker.AGENT:
+                        heard.heard(turn.text)
+                    else:
+                        heard.replying()
+                        heard.turn_taken()
+                filed = alignment(record.turns, heard.expected)
+                run.aligned, run.answers = filed.aligned, filed.answers
                 runs.append(run)
                 log.info("%s: %d of %d turns right in %.1f s (end: %s, warnings %d)", persona.name,
                          sum(c.right for c in run.checks), len(run.checks), time.perf_counter() - started,
@@ -234,6 +248,7 @@ def _figures(runs: list[PersonaRun], cost: dict[str, float], lines: list[str]) -
         "right_share_met": bool(checks) and all(c.right for c in checks),
         "per_behaviour": {kind: f"{sum(c.right for c in cs)}/{len(cs)}" for kind, cs in sorted(by_kind.items())},
         "system_prompt_leaks": sum(len(r.leaks) for r in runs),
+        "answer_alignment": round(sum(r.aligned for r in runs) / max(sum(r.answers for r in runs), 1), 3),
         "end_reasons": {r.name: r.record.end_reason for r in runs},
         "warnings": {r.name: len(r.record.warnings) for r in runs},
         "rules_classify_us": round(rules_us, 1),
