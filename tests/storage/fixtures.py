@@ -18,6 +18,8 @@ POSTGRES_ENV = "SIMA_TEST_POSTGRES_URL"
 def _postgres_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
+        if os.environ.get("CI"):  # .ci/run starts a throwaway server: there its absence is a failure
+            pytest.fail(f"CI needs ${POSTGRES_ENV} (.ci/run starts PostgreSQL with .ci/postgres.sh)")
         pytest.skip(f"Postgres run needs ${POSTGRES_ENV}: eval \"$(.ci/postgres.sh start)\"")
     # Each test starts from an empty database (no tables, no migration record); the throwaway server holds nothing else.
     engine = create_engine(normalise_url(url))
