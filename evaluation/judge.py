@@ -142,7 +142,7 @@ def parse_reply(content: str | None) -> AnswerJudgement:
     if text.startswith("```"):
         text = text.strip("`").removeprefix("json").strip()
     try:
-        data = json.loads(text)
+        data = json.loads(text, strict=False)  # a raw newline inside a string (seen from the 1.5B) is still JSON
     except json.JSONDecodeError as exc:
         raise MalformedReply(f"reply is not JSON: {exc.msg} at {exc.lineno}:{exc.colno}") from exc
     try:
@@ -215,7 +215,8 @@ class Judge:
         last = ""
         for attempt in range(1, self.settings.max_attempts + 1):
             try:
-                return await self.once(messages, temperature=temperature)
+                # a greedy judge would repeat a malformed reply word for word: retries sample instead
+                return await self.once(messages, temperature=temperature if attempt == 1 else None)
             except (openai.APIError, MalformedReply) as exc:
                 self.usage.failed_calls += 1
                 last = f"{type(exc).__name__}: {exc}"

@@ -200,3 +200,13 @@ async def test_one_sample_is_greedy_several_are_sampled_at_the_configured_temper
     await judge.samples(MESSAGES, 2)
     assert [b["temperature"] for b in server.requests] == [0.0, 0.7, 0.7]
     await judge.close()
+
+
+async def test_a_greedy_judges_retry_samples_and_raw_newlines_in_strings_are_accepted(server: ScriptedOpenAI) -> None:
+    raw_newline = '{"points": [], "misconceptions": [], "why": "line one\nline two", "score": 6}'
+    server.responder = scripted("not json", raw_newline)
+    judge = Judge(endpoint_for(server), fast_settings(temperature=0.7))
+    [out] = await judge.samples(MESSAGES, 1)
+    assert out.score == 6 and out.why == "line one\nline two"
+    assert [b["temperature"] for b in server.requests] == [0.0, 0.7]
+    await judge.close()
