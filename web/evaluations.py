@@ -19,7 +19,8 @@ async def evaluate_job(ctx: WebContext, job_id: int) -> None:
     config = ctx.app.config
     try:
         for o in await run_pending(ctx.store, lambda: judge_endpoint(config), config.evaluation,
-                                   prompts=ctx.app.prompts, samples=config.judge_samples, job_ids=[job_id]):
+                                   prompts=ctx.app.prompts, samples=config.judge_samples, job_ids=[job_id],
+                                   banks=ctx.app.banks):
             log.info("evaluation of %s: %s %s", o.interview_id, o.status, o.error or "")
     except Exception:
         log.exception("evaluation job %d failed; it stays queued", job_id)

@@ -20,6 +20,7 @@ from web.context import SESSION_COOKIE, WebContext, check_csrf, recruiter, templ
 from web.evaluations import queue_evaluation
 from web.invitations import InvitationError, candidate_link, invite
 from web.repo import (
+    INCOMPLETE_DECISION,
     InterviewSummary,
     LoggedIn,
     Status,
@@ -195,7 +196,9 @@ def _record(ctx: WebContext, job_record: dict[str, Any] | None, row: Any) -> Int
 
 
 def _ranking(ctx: WebContext, role: str) -> list[InterviewSummary]:
-    rows = [r for r in interview_summaries(ctx.store, role=role) if r.score is not None]
+    # an Incomplete interview is stored with score 0 but was never scored: it has no place in a ranking
+    rows = [r for r in interview_summaries(ctx.store, role=role)
+            if r.score is not None and r.decision != INCOMPLETE_DECISION]
     return sorted(rows, key=lambda r: r.score or 0.0, reverse=True)
 
 
