@@ -23,7 +23,7 @@ from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, Video
 
 DEFAULT_TTL = timedelta(minutes=15)
 MAX_TTL = timedelta(hours=2)  # an interview lasts 25 minutes at most; a token should not outlive the day
-_TTL = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _NAME = re.compile(r"^[\w.@:-]{1,128}$")
 
 
@@ -31,20 +31,39 @@ class TokenError(ValueError):
     """A token cannot be made as asked; the message says which value is wrong."""
 
 
+def parse_duration(text: str, maximum: timedelta) -> timedelta:
+    """A duration like `15m`, `90s`, `1h30m`, `2d12h` or `7d`, within (0, `maximum`]; ValueError says what is wrong.
+
+    >>> parse_duration("1d12h", timedelta(days=2)), parse_duration("90s", timedelta(hours=1))
+    (datetime.timedelta(days=1, seconds=43200), datetime.timedelta(seconds=90))
+    """
+    m = _DURATION.match(text.strip().lower())
+    if not text.strip() or not m:
+        raise ValueError(f"'{text}' is not a duration like 15m, 90s, 1h30m or 2d")
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in m.groups())
+    duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if not timedelta(0) < duration <= maximum:
+        raise ValueError(f"{text} is outside (0, {_compact(maximum)}]")
+    return duration
+
+
+def _compact(duration: timedelta) -> str:
+    """`2h`, `30d`, `1h30m`: a duration written the way it is typed."""
+    seconds = int(duration.total_seconds())
+    parts = [(seconds // 86400, "d"), (seconds % 86400 // 3600, "h"), (seconds % 3600 // 60, "m"), (seconds % 60, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+
+
 def parse_ttl(text: str) -> timedelta:
-    """A lifetime like `15m`, `90s`, `1h30m` or `2h`, within (0, 2h].
+    """A token lifetime like `15m`, `90s`, `1h30m` or `2h`, within (0, 2h].
 
     >>> parse_ttl("1h30m")
     datetime.timedelta(seconds=5400)
     """
-    m = _TTL.match(text.strip().lower())
-    if not text.strip() or not m:
-        raise TokenError(f"--ttl: '{text}' is not a duration like 15m, 90s or 1h30m")
-    hours, minutes, seconds = (int(g) if g else 0 for g in m.groups())
-    ttl = timedelta(hours=hours, minutes=minutes, seconds=seconds)
-    if not timedelta(0) < ttl <= MAX_TTL:
-        raise TokenError(f"--ttl: {text} is outside (0, {int(MAX_TTL.total_seconds() // 3600)}h]")
-    return ttl
+    try:
+        return parse_duration(text, MAX_TTL)
+    except ValueError as exc:
+        raise TokenError(f"--ttl: {exc}") from None
 
 
 def preset_metadata(*, name: str | None = None, role: str | None = None, seniority: str | None = None,

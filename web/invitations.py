@@ -10,7 +10,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Literal
 
@@ -18,12 +17,12 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from engine.banks import BankSet
 from engine.phases import Level
+from pipeline.tokens import parse_duration
 from storage.models import InvitationRow, utcnow
 from storage.store import Store
 from web.repo import create_invitation
 
 MAX_EXPIRY = timedelta(days=30)
-_EXPIRY = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 
 class InvitationError(ValueError):
@@ -35,15 +34,8 @@ class InvitationError(ValueError):
 
 
 def parse_expiry(text: str) -> timedelta:
-    """A lifetime like `48h`, `7d`, `1d12h` or `90m`, within (0, 30 days]."""
-    m = _EXPIRY.match(text.strip().lower())
-    if not text.strip() or not m:
-        raise ValueError(f"'{text}' is not a duration like 48h, 7d or 90m")
-    days, hours, minutes = (int(g) if g else 0 for g in m.groups())
-    expiry = timedelta(days=days, hours=hours, minutes=minutes)
-    if not timedelta(0) < expiry <= MAX_EXPIRY:
-        raise ValueError(f"{text} is outside (0, 30d]")
-    return expiry
+    """A link's lifetime like `48h`, `7d`, `1d12h` or `90m`, within (0, 30 days]."""
+    return parse_duration(text, MAX_EXPIRY)
 
 
 class InvitationRequest(BaseModel):
