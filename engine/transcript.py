@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -68,6 +69,30 @@ class PhaseTime(BaseModel):
     questions: list[str]
 
 
+class ModelUsage(BaseModel):
+    """What one model of the interview's own pipeline used (LLM tokens, STT audio seconds, TTS characters/seconds)."""
+
+    kind: Literal["llm", "stt", "tts"]
+    provider: str = ""
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    audio_seconds: float = 0.0  # STT: audio transcribed; TTS: audio generated
+    characters: int = 0  # TTS: characters synthesized
+
+
+class SessionUsage(BaseModel):
+    """The usage of the voice session that conducted the interview, per model (LiveKit's `session.usage`, converted
+    by the pipeline; a resumed interview counts from its last resume).
+
+    >>> SessionUsage(models=[ModelUsage(kind="llm", model="gpt-4o", prompt_tokens=900, completion_tokens=80)]
+    ...              ).models[0].prompt_tokens
+    900
+    """
+
+    models: list[ModelUsage] = Field(default_factory=list)
+
+
 class InterviewRecord(BaseModel):
     interview_id: str
     candidate_name: str | None
@@ -86,6 +111,7 @@ class InterviewRecord(BaseModel):
                                       "what the interviewer did about it")
     bank_version: str | None = None
     config_hash: str | None = None
+    usage: SessionUsage | None = None  # the interview's own LLM/STT/TTS usage; None: not recorded
 
     def candidate_turns(self) -> list[Turn]:
         return [t for t in self.turns if t.speaker is Speaker.CANDIDATE]
@@ -98,6 +124,7 @@ class InterviewRecord(BaseModel):
         banks: BankSet,
         started_at: datetime,
         config_hash: str | None = None,
+        usage: SessionUsage | None = None,
     ) -> InterviewRecord:
         """Join an engine snapshot, the captured turns and the banks into what evaluation reads."""
         p = snapshot.profile
@@ -131,4 +158,5 @@ class InterviewRecord(BaseModel):
             answers=snapshot.answers,
             bank_version=banks.version(bank.role),
             config_hash=config_hash,
+            usage=usage,
         )

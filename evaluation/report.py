@@ -2,8 +2,9 @@
 
 The seed's `metadata`, `ratings` and `recommendation` keep their names and meaning; everything else (dimensions with
 evidence and confidence, every question's answer with its score and expected points, red flags, phases, judge usage
-and cost, latency, transcript, bank version, config hash) is added beside them. A rating is null when the dimension
-was not assessed, and the decision may be `Incomplete` (with `recommendation.incomplete` saying why).
+and cost, the interview's own model usage and cost, latency, transcript, bank version, config hash) is added beside
+them. A rating is null when the dimension was not assessed, and the decision may be `Incomplete` (with
+`recommendation.incomplete` saying why).
 
 Example::
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from engine.phases import Phase
-from engine.transcript import InterviewRecord, Speaker
+from engine.transcript import InterviewRecord, ModelUsage, Speaker
 from evaluation.aggregate import Assessment, DimensionResult, RedFlagResult
 from evaluation.answers import AnswerResult
 from evaluation.latency import LatencyStat, latency_summary
@@ -94,6 +95,20 @@ class JudgeCost(BaseModel):
     calibration: float = 1.0  # the stretch applied to this judge's answer scores (evaluation.calibration)
 
 
+class ModelUsageCost(ModelUsage):
+    """One model of the interview's voice session; the cost is estimated from `evaluation.prices` for an LLM's
+    tokens (null: no price known, or an STT/TTS model, which is not priced)."""
+
+    estimated_cost_usd: float | None = None
+
+
+class InterviewUsage(BaseModel):
+    """What the interview itself used (LiveKit's `session.usage`): per model, and the sum of the priced ones."""
+
+    models: list[ModelUsageCost]
+    estimated_cost_usd: float | None  # null: no model of the interview had a price
+
+
 class ConfidenceSummary(BaseModel):
     samples: int
     low_confidence: list[Dimension]
@@ -136,6 +151,7 @@ class EvaluationReport(BaseModel):
     per_question: list[AnswerResult]
     phase_scores: dict[Phase, float | None]  # null: not assessed
     judge: JudgeCost | None
+    interview_usage: InterviewUsage | None = None  # null: the interview record carries no usage
     phases: list[PhaseReport]
     questions: list[AskedQuestion]
     latency: dict[str, LatencyStat]
@@ -143,7 +159,8 @@ class EvaluationReport(BaseModel):
 
 
 def build_report(record: InterviewRecord, assessment: Assessment, *, judge_model: str,
-                 evaluated_at: datetime, judge: JudgeCost | None = None) -> EvaluationReport:
+                 evaluated_at: datetime, judge: JudgeCost | None = None,
+                 interview_usage: InterviewUsage | None = None) -> EvaluationReport:
     a = assessment
     return EvaluationReport(
         metadata=Metadata(
@@ -180,6 +197,7 @@ def build_report(record: InterviewRecord, assessment: Assessment, *, judge_model
         per_question=a.answers,
         phase_scores=a.phases_assessed,
         judge=judge,
+        interview_usage=interview_usage,
         phases=[PhaseReport(phase=p.phase, budget_minutes=round(p.budget_seconds / 60, 2),
                             used_minutes=round(p.used_seconds / 60, 2), questions=p.questions,
                             score=a.phases_assessed.get(p.phase))

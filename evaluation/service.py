@@ -32,14 +32,21 @@ from typing import Any, Literal, Protocol
 
 from engine.banks import BankSet
 from engine.prompts import PromptLibrary
-from engine.transcript import InterviewRecord
+from engine.transcript import InterviewRecord, SessionUsage
 from evaluation.aggregate import assess
 from evaluation.answers import AnswerResult, judged, needs_judge, unjudged
 from evaluation.exchanges import Exchange, split
 from evaluation.html import render_html
 from evaluation.judge import Judge, JudgeFailed, JudgeUsage, ModelEndpoint
 from evaluation.prompt import answer_messages
-from evaluation.report import EvaluationReport, JudgeCost, build_report, write_reports
+from evaluation.report import (
+    EvaluationReport,
+    InterviewUsage,
+    JudgeCost,
+    ModelUsageCost,
+    build_report,
+    write_reports,
+)
 from evaluation.settings import EvaluationSettings
 
 log = logging.getLogger(__name__)
@@ -95,14 +102,31 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def token_cost(settings: EvaluationSettings, model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """USD for this many tokens of `model` at its `evaluation.prices`; None when no price is configured for it."""
+    price = settings.prices.get(model)
+    return (round((prompt_tokens * price.input_per_million
+                   + completion_tokens * price.output_per_million) / 1e6, 4) if price else None)
+
+
 def judge_cost(judge: Judge, usage: JudgeUsage, seconds: float, settings: EvaluationSettings) -> JudgeCost:
-    price = settings.prices.get(judge.endpoint.model)
-    cost = (round((usage.prompt_tokens * price.input_per_million
-                   + usage.completion_tokens * price.output_per_million) / 1e6, 4) if price else None)
+    cost = token_cost(settings, judge.endpoint.model, usage.prompt_tokens, usage.completion_tokens)
     return JudgeCost(model=judge.endpoint.model, calls=usage.calls, failed_calls=usage.failed_calls,
                      prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
                      seconds=round(seconds, 1), estimated_cost_usd=cost,
                      calibration=settings.calibration.get(judge.endpoint.model, 1.0))
+
+
+def interview_usage(usage: SessionUsage | None, settings: EvaluationSettings) -> InterviewUsage | None:
+    """The interview's own usage (its voice session's models), LLM tokens priced like the judge's."""
+    if usage is None:
+        return None
+    models = [ModelUsageCost(**m.model_dump(),
+                             estimated_cost_usd=token_cost(settings, m.model, m.prompt_tokens, m.completion_tokens)
+                             if m.kind == "llm" else None)
+              for m in usage.models]
+    priced = [m.estimated_cost_usd for m in models if m.estimated_cost_usd is not None]
+    return InterviewUsage(models=models, estimated_cost_usd=round(sum(priced), 4) if priced else None)
 
 
 async def _score(judge: Judge, record: InterviewRecord, exchange: Exchange, settings: EvaluationSettings,
@@ -136,7 +160,7 @@ async def evaluate_record(judge: Judge, record: InterviewRecord, settings: Evalu
     log.info("judge (%s): %d calls, %d+%d tokens, %.0f s for %d exchanges", cost.model, cost.calls,
              cost.prompt_tokens, cost.completion_tokens, cost.seconds, len(exchanges))
     return build_report(record, assessment, judge_model=judge.endpoint.model, evaluated_at=evaluated_at,
-                        judge=cost)
+                        judge=cost, interview_usage=interview_usage(record.usage, settings))
 
 
 async def _keep_leased(store: Store, job: ClaimedJob, lease_seconds: float) -> None:

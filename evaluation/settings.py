@@ -166,7 +166,8 @@ class EvaluationSettings(Strict):
     minimums: Minimums = Field(default_factory=Minimums)
     answers: AnswerScoring = Field(default_factory=AnswerScoring)
     concurrency: int = Field(default=1, ge=1, le=32, description="judge calls in flight (llama.cpp serves one)")
-    prices: dict[str, Price] = Field(default_factory=dict, description="judge model → price, for cost estimates")
+    prices: dict[str, Price] = Field(default_factory=dict, description="model → price, for cost estimates (the "
+                                     "judge's, and the interview's own LLM)")
     calibration: dict[str, float] = Field(
         default_factory=dict, description="judge model → stretch of its answer scores around 1 (a small model that "
                                           "uses only the middle of the scale), as measured by the validity benchmark")

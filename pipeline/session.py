@@ -25,6 +25,7 @@ from typing import Any
 
 from livekit import rtc
 from livekit.agents import AgentSession
+from livekit.agents.metrics import AgentSessionUsage, LLMModelUsage, STTModelUsage, TTSModelUsage
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
 from livekit.agents.voice import room_io
 from livekit.agents.voice.events import CloseEvent, CloseReason, ConversationItemAddedEvent
@@ -37,7 +38,7 @@ from engine.interview import InterviewEngine
 from engine.prompts import PromptLibrary
 from engine.settings import InterviewSettings
 from engine.snapshot import EngineSnapshot, Profile
-from engine.transcript import InterviewRecord, Speaker, Turn
+from engine.transcript import InterviewRecord, ModelUsage, SessionUsage, Speaker, Turn
 from pipeline.agent import InterviewerBase, make_agent
 from pipeline.driver import InterviewDriver
 from pipeline.ports import InterviewSink, OnFinished
@@ -56,6 +57,22 @@ FALSE_INTERRUPTION_SECONDS = 1.5  # an interruption followed by no words this lo
 AWAY_SECONDS = 20.0
 CLOSE_REASONS = {CloseReason.PARTICIPANT_DISCONNECTED: "candidate_left", CloseReason.JOB_SHUTDOWN: "candidate_left",
                  CloseReason.ERROR: "error"}
+
+
+def session_usage(usage: AgentSessionUsage) -> SessionUsage | None:
+    """LiveKit's per-model usage of a session as the plain record the engine keeps; None when nothing was used."""
+    models = []
+    for u in usage.model_usage:
+        if isinstance(u, LLMModelUsage):
+            models.append(ModelUsage(kind="llm", provider=u.provider, model=u.model, prompt_tokens=u.input_tokens,
+                                     completion_tokens=u.output_tokens))
+        elif isinstance(u, STTModelUsage):
+            models.append(ModelUsage(kind="stt", provider=u.provider, model=u.model,
+                                     audio_seconds=round(u.audio_duration, 1)))
+        elif isinstance(u, TTSModelUsage):
+            models.append(ModelUsage(kind="tts", provider=u.provider, model=u.model,
+                                     audio_seconds=round(u.audio_duration, 1), characters=u.characters_count))
+    return SessionUsage(models=models) if models else None
 
 
 @dataclass(frozen=True)
@@ -260,7 +277,7 @@ class InterviewSession:
             await self.flush()
             self._writer.cancel()
         self.record = InterviewRecord.build(self.engine.snapshot(), self.turns, self.setup.banks, self.started_at,
-                                            self.setup.config_hash)
+                                            self.setup.config_hash, usage=session_usage(self.session.usage))
         log.info("interview %s finished (%s), %d turns", self.interview_id, self.engine.snapshot().end_reason,
                  len(self.turns))
         try:

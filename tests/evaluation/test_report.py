@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from engine.transcript import ModelUsage, SessionUsage
 from evaluation.html import render_html
 from evaluation.report import EvaluationReport, JudgeCost, build_report, report_stem, safe_part, write_reports
+from evaluation.service import interview_usage
+from evaluation.settings import EvaluationSettings, Price
 from tests.evaluation.helpers import ROOT, assessed, make_record
 
 AT = datetime(2026, 1, 23, 14, 30, 52, tzinfo=UTC)
@@ -69,6 +72,35 @@ def test_an_incomplete_interview_says_why_and_shows_what_was_not_assessed() -> N
     assert data["ratings"]["culture_fit"] is None and data["phase_scores"]["scenario"] is None
     html = render_html(report, TEMPLATES)
     assert ">Incomplete<" in html and "Incomplete: Behavioral: not reached" in html and "not assessed" in html
+
+
+def test_the_interviews_own_usage_is_reported_beside_the_judge_and_priced_like_it() -> None:
+    record = make_record().model_copy(update={"usage": SessionUsage(models=[
+        ModelUsage(kind="llm", provider="openai", model="gpt-4o-mini", prompt_tokens=200_000, completion_tokens=10_000),
+        ModelUsage(kind="stt", provider="deepgram", model="nova-3", audio_seconds=312.5),
+        ModelUsage(kind="tts", provider="openai", model="tts-1", characters=4200, audio_seconds=280.0),
+    ])})
+    settings = EvaluationSettings(prices={"gpt-4o-mini": Price(input_per_million=0.15, output_per_million=0.6)})
+    usage = interview_usage(record.usage, settings)
+    report = build_report(record, assessed(record), judge_model="judge-model", evaluated_at=AT, judge=COST,
+                          interview_usage=usage)
+    data = json.loads(report.model_dump_json())
+    assert data["judge"] == COST.model_dump()  # the judge's key is untouched
+    llm, stt, tts = data["interview_usage"]["models"]
+    assert (llm["model"], llm["prompt_tokens"], llm["completion_tokens"]) == ("gpt-4o-mini", 200_000, 10_000)
+    assert llm["estimated_cost_usd"] == 0.036  # 0.2 M × 0.15 + 0.01 M × 0.6
+    assert stt["audio_seconds"] == 312.5 and stt["estimated_cost_usd"] is None  # no STT/TTS prices
+    assert tts["characters"] == 4200 and tts["estimated_cost_usd"] is None
+    assert data["interview_usage"]["estimated_cost_usd"] == 0.036
+    html = render_html(report, TEMPLATES)
+    assert "Interview: LLM gpt-4o-mini 200000 prompt + 10000 completion tokens; STT nova-3 312.5 s of audio; " \
+           "TTS tts-1 4200 characters, 280.0 s of audio, about $0.0360." in html
+    # no price for the model: counted, not priced; no usage recorded: null, and no line
+    assert interview_usage(record.usage, EvaluationSettings()).estimated_cost_usd is None  # type: ignore[union-attr]
+    assert interview_usage(None, settings) is None
+    plain = make_report()
+    assert json.loads(plain.model_dump_json())["interview_usage"] is None
+    assert "Interview: LLM" not in render_html(plain, TEMPLATES)
 
 
 @pytest.mark.parametrize(("name", "part"), [

@@ -164,3 +164,18 @@ async def test_whole_interview_driven_by_tools(real_banks, templates, clock, jou
     assert [t.text for t in saved.turns] == [t.text for t in turns]
     assert saved.interview is not None and saved.interview["config_hash"] == "test-config"
     assert saved.snapshot is not None and saved.snapshot.end_reason == "completed"
+
+
+async def test_the_record_carries_the_sessions_own_usage(real_banks, templates, clock, journal) -> None:
+    script = ScriptedInterviewer(plans={INTRO: [PROFILE, Call("next_question")]})
+    async with ScriptedOpenAI(script) as llm:
+        interview = InterviewSession(make_setup(real_banks, templates), text_stack(llm.base_url), journal, clock=clock)
+        await interview.start(capture_run=True)
+        await interview.session.run(user_input=INTRO)
+        record = await interview.aclose()
+    assert record is not None and record.usage is not None
+    [used] = record.usage.models  # a text interview: the LLM only
+    assert (used.kind, used.model) == ("llm", "scripted-model")
+    # the scripted server reports 10 + 10 tokens a request: the greeting, two tool calls and the reply
+    assert used.prompt_tokens == 10 * len(llm.requests) > 0 and used.completion_tokens > 0
+    assert InterviewRecord.model_validate_json(record.model_dump_json()).usage == record.usage
