@@ -138,11 +138,13 @@ def _dimension(d: Dimension, answers: list[AnswerResult], settings: EvaluationSe
 
 
 def candidate_minutes(record: InterviewRecord) -> float:
-    """Minutes the candidate spoke: from turn times when every candidate turn has them, else from words."""
-    turns = record.candidate_turns()
-    if turns and all(t.started_at is not None and t.ended_at is not None for t in turns):
-        return round(sum(max(0.0, t.ended_at - t.started_at) for t in turns) / 60, 1)  # type: ignore[operator]
-    return round(sum(features(t.text).words for t in turns) / SPOKEN_WORDS_PER_MINUTE, 1)
+    """Minutes the candidate spoke: each turn's own time where it has one, else its words at 150 a minute (a typed
+    turn starts and ends at the moment it is sent, so its time says nothing of how much was said)."""
+    seconds = 0.0
+    for t in record.candidate_turns():
+        timed = t.ended_at - t.started_at if t.started_at is not None and t.ended_at is not None else 0.0
+        seconds += timed if timed > 0 else features(t.text).words / SPOKEN_WORDS_PER_MINUTE * 60
+    return round(seconds / 60, 1)
 
 
 def _incomplete(answers: list[AnswerResult], minutes: float, settings: EvaluationSettings) -> list[str]:

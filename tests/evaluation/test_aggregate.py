@@ -4,7 +4,7 @@ minimums, not-assessed dimensions, red flags from the candidate's words, confide
 from __future__ import annotations
 
 from engine.phases import Phase
-from evaluation.aggregate import assess
+from evaluation.aggregate import assess, candidate_minutes
 from evaluation.answers import judged, needs_judge, unjudged
 from evaluation.exchanges import split
 from evaluation.judge import AnswerJudgement
@@ -57,6 +57,15 @@ def test_too_little_candidate_speech_is_incomplete() -> None:
     a = assessed(make_record(answers=terse, seconds_per_turn=4))
     assert a.decision is Decision.INCOMPLETE
     assert any("the candidate spoke for" in r for r in a.incomplete)
+
+
+def test_typed_turns_count_their_words_as_speech() -> None:
+    # a typed turn starts and ends when it is sent: its zero duration must not make a full interview Incomplete
+    record = make_record()
+    typed = record.model_copy(update={"turns": [t.model_copy(update={"ended_at": t.started_at}) for t in record.turns]})
+    assert candidate_minutes(typed) == candidate_minutes(record.model_copy(update={"turns": [
+        t.model_copy(update={"started_at": None, "ended_at": None}) for t in record.turns]})) > 0
+    assert not any("the candidate spoke for" in r for r in assessed(typed).incomplete)
 
 
 def test_injection_twins_get_the_same_scores_and_the_attempt_is_a_red_flag_with_its_quote() -> None:
