@@ -58,9 +58,11 @@ async def test_pipeline_overhead_on_one_turn_each() -> None:
     assert figures["pipeline_overhead_ratio"] > 0 and figures["pipeline_overhead_ratio_tools"] > 0
     assert figures["pipeline_overhead_ratio_target"] == pipeline_overhead.TARGET
     assert isinstance(figures["pipeline_overhead_ratio_met"], bool)
-    # in tool mode both agents made two LLM round trips (the tool call, then the reply): in the shipped mode one
+    # in tool mode both agents wait for two LLM round trips (the tool call, then the reply), in the shipped mode for
+    # one: lower bounds, which hold however loaded the machine is (one sample's timing comparison does not)
     for side in ("bare", "sima"):
-        assert figures[f"pipeline_tools_{side}_s_p50"] > figures[f"pipeline_shipped_{side}_s_p50"] + LLM_FIRST_TOKEN / 2
+        assert figures[f"pipeline_tools_{side}_s_p50"] >= 2 * LLM_FIRST_TOKEN
+        assert figures[f"pipeline_shipped_{side}_s_p50"] >= LLM_FIRST_TOKEN
 
 
 async def test_a_concurrency_level_in_process() -> None:
