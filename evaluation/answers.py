@@ -100,7 +100,8 @@ def _excerpt(text: str, words: int = 60) -> str:
 def _base(exchange: Exchange, status: str, counted: Features) -> AnswerResult:
     return AnswerResult(
         number=exchange.number, phase=exchange.phase, question_id=exchange.question_id,
-        rubric=exchange.rubric.source, difficulty=exchange.rubric.difficulty, question=exchange.question,
+        rubric=exchange.rubric.source, difficulty=exchange.rubric.difficulty,
+        question=exchange.written or exchange.question,
         answer_excerpt=_excerpt(exchange.answer_text()), answer_turns=[t.index for t in exchange.answers],
         status=status, score=None, spread=0.0, sample_scores=[], coverage=None, anchor_scores=[], rationale="",  # type: ignore[arg-type]
         points=[], misconceptions=[], features={"words": counted.words, "specifics": counted.specifics,

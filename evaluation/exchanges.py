@@ -54,6 +54,7 @@ class Exchange:
     asked: list[Turn] = field(default_factory=list)  # the interviewer's turns: question, follow-ups
     answers: list[Turn] = field(default_factory=list)  # the candidate's turns
     rubric: Rubric = field(default_factory=lambda: Rubric("none", [], {}, [], "medium"))
+    written: str | None = None  # the question as its bank writes it, where it is known (what a report shows)
 
     @property
     def question(self) -> str:
@@ -102,6 +103,7 @@ def _rubric(record: InterviewRecord, exchange: Exchange, banks: BankSet | None) 
     detail = next((q for q in record.questions if q.id == exchange.question_id), None)
     bank_q = banks.question(exchange.question_id) if banks and exchange.question_id else None
     if detail is not None or bank_q is not None:
+        exchange.written = detail.text if detail else bank_q.text  # type: ignore[union-attr]
         points = detail.expected_points if detail else bank_q.expected_points  # type: ignore[union-attr]
         anchors = (detail.rubric if detail else None) or (bank_q.rubric if bank_q else None) or {}
         return Rubric("bank", points, anchors, bank_q.misconceptions if bank_q else [],
@@ -110,7 +112,7 @@ def _rubric(record: InterviewRecord, exchange: Exchange, banks: BankSet | None) 
         matched = banks.match_question(record.role, exchange.question)
         if matched is not None:
             q, phase = matched
-            exchange.question_id, exchange.phase = q.id, phase
+            exchange.question_id, exchange.phase, exchange.written = q.id, phase, q.text
             return Rubric("matched", q.expected_points, q.rubric or {}, q.misconceptions, q.difficulty)
         generic = banks.phase_rubric(record.role, exchange.phase)
         if generic is not None:
