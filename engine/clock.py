@@ -13,7 +13,19 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import Awaitable
 from typing import Protocol
+
+
+async def sleep_or_wake(sleep: Awaitable[None], wake: asyncio.Event) -> None:
+    """Wait until `sleep` is done or `wake` is set, whichever comes first; neither is left waiting."""
+    sleeper = asyncio.ensure_future(sleep)
+    woken = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, woken):
+            task.cancel()
 
 
 class Clock(Protocol):

@@ -36,7 +36,7 @@ from transitions.extensions.asyncio import AsyncMachine
 from engine.answers import AnswerKind, Classification, asks_question, classify, needs_model, quote
 from engine.banks import GENERIC_ROLE, BankSet, Question
 from engine.budget import phase_budget
-from engine.clock import Clock
+from engine.clock import Clock, sleep_or_wake
 from engine.coverage import overlap, pick_follow_up
 from engine.events import Event, InterviewEnded, PhaseEntered, PhaseTimeout, TimeWarning
 from engine.introduction_facts import parse_introduction
@@ -528,13 +528,7 @@ class InterviewEngine:
                 await self._changed.wait()
                 self._changed.clear()
                 continue
-            sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline))
-            changed = asyncio.ensure_future(self._changed.wait())
-            try:
-                await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in (sleeper, changed):
-                    task.cancel()
+            await sleep_or_wake(self.clock.sleep_until(deadline), self._changed)
             self._changed.clear()
             await self.poll()
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import Field
 
-from engine.clock import Clock
+from engine.clock import Clock, sleep_or_wake
 from engine.settings import Strict
 from engine.snapshot import EngineSnapshot
 from engine.transcript import Speaker, Turn
@@ -128,19 +128,13 @@ class PausableClock:
             self._changed = asyncio.Event()
         while True:
             self._changed.clear()
-            if self._paused_at is None:
-                remaining = deadline - self.now()
-                if remaining <= 0:
-                    return
-                sleeper = asyncio.ensure_future(self.inner.sleep_until(self.inner.now() + remaining))
-            else:
-                sleeper = asyncio.ensure_future(asyncio.Event().wait())  # paused: only a change wakes us
-            changed = asyncio.ensure_future(self._changed.wait())
-            try:
-                await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in (sleeper, changed):
-                    task.cancel()
+            if self._paused_at is not None:
+                await self._changed.wait()  # paused: only a change wakes us
+                continue
+            remaining = deadline - self.now()
+            if remaining <= 0:
+                return
+            await sleep_or_wake(self.inner.sleep_until(self.inner.now() + remaining), self._changed)
 
 
 def _has_loop() -> bool:
