@@ -35,6 +35,7 @@ from livekit.plugins import deepgram, openai, silero
 from pipeline.early_stt import EarlyTranscription
 from pipeline.registry import BuildContext, Kind, ProviderError, build_one, check_one, register
 from pipeline.settings import FallbackSettings, ProfileSettings, ProviderSpec
+from pipeline.turn_text import TextCuedTurnDetector
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ class ProviderStack:
         >>> stack.for_session().vad is stack.vad                                         # doctest: +SKIP
         False
         """
-        detector = self.turn_detector and _turn_detector(self.turn_detector._opts.thresholds.overrides)
+        detector = self.turn_detector and _turn_detector(self.turn_detector._opts.thresholds.overrides,
+                                                         text_cues=isinstance(self.turn_detector, TextCuedTurnDetector))
         return dataclasses.replace(self, vad=_own_vad(self.vad), turn_detector=detector)
 
 
@@ -85,7 +87,10 @@ def _own_vad(shared: vad.VAD | None) -> vad.VAD | None:
     return shared
 
 
-def _turn_detector(unlikely_threshold: NotGivenOr[float | dict[str, float]]) -> inference.TurnDetector:
+def _turn_detector(unlikely_threshold: NotGivenOr[float | dict[str, float]], *,
+                   text_cues: bool = False) -> inference.TurnDetector:
+    if text_cues:  # the same model, overruled by a transcript that ends mid-thought (pipeline/turn_text.py)
+        return TextCuedTurnDetector(unlikely_threshold=unlikely_threshold)
     # v1-mini runs in-process (version "v1" is LiveKit's hosted model, which SIMA never calls)
     return inference.TurnDetector(version="v1-mini", unlikely_threshold=unlikely_threshold)
 
@@ -266,7 +271,8 @@ def build_stack(
         if profile.turn_detection == "turn-detector":
             init_eot()  # load the model (~108 MB) now, not in the first candidate's first turn
             threshold = profile.turn_detector.unlikely_threshold
-            stack.turn_detector = _turn_detector(NOT_GIVEN if threshold is None else threshold)
+            stack.turn_detector = _turn_detector(NOT_GIVEN if threshold is None else threshold,
+                                                 text_cues=profile.text_cues)
     return stack
 
 

@@ -46,6 +46,7 @@ from pipeline.providers import ProviderStack
 from pipeline.resume import chat_context
 from pipeline.settings import ProfileSettings
 from pipeline.transcript import TranscriptRecorder
+from pipeline.turn_text import TextCuedTurnDetector, TextTurnDetector, listen
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,15 @@ class InterviewSetup:
 def session_options(profile: ProfileSettings, stack: ProviderStack) -> dict[str, Any]:
     """AgentSession options from a provider profile (turn detection, endpointing)."""
     detector = stack.stt if profile.turn_detection == "stt" else stack.vad
-    # turn-detector: the stack's model object (its own per session, see ProviderStack.for_session)
-    mode = stack.turn_detector if profile.turn_detection == "turn-detector" else profile.turn_detection
+    # turn-detector: the stack's model object (its own per session, see ProviderStack.for_session), text-cued when
+    # the profile says so; vad with text cues: the words alone lengthen the wait (pipeline/turn_text.py)
+    mode: Any = profile.turn_detection
+    if profile.turn_detection == "turn-detector":
+        mode = stack.turn_detector
+        if profile.text_cues and mode is not None and not isinstance(mode, TextCuedTurnDetector):
+            raise ValueError("text_cues: the stack's turn detector is not a TextCuedTurnDetector")
+    elif profile.turn_detection == "vad" and profile.text_cues:
+        mode = TextTurnDetector()
     return {
         "turn_handling": {
             # a typed-text session has no audio to detect turns in: each message is a turn
@@ -145,6 +153,7 @@ class InterviewSession:
         self.recorder = TranscriptRecorder(self.engine, previous=previous_turns)
         self.session: AgentSession = AgentSession(stt=stack.stt, llm=stack.llm, tts=stack.tts, vad=stack.vad,
                                                   **session_options(setup.profile, stack))
+        listen(self.session)  # a text-cued turn detector hears the session's transcripts
         self.agent: InterviewerBase | None = None
         self.record: InterviewRecord | None = None
         self._early_events: list[Event] = []

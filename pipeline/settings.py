@@ -84,6 +84,11 @@ class ProfileSettings(Strict):
         description="vad: a turn ends after a fixed silence; stt: when the STT says so; turn-detector: LiveKit's "
                     "audio end-of-turn model decides how long the silence must be (see endpointing)")
     turn_detector: TurnDetectorSettings = Field(default_factory=TurnDetectorSettings)
+    text_cues: bool = Field(
+        default=False,
+        description="with turn_detection vad or turn-detector: a transcript ending on a word no sentence ends on "
+                    "(and, because, the, to, was, um...: engine/turn_words.yaml) waits endpointing.max_delay, "
+                    "whatever the pause sounds like; any other ending is left to the detector")
     endpointing: EndpointingSettings = Field(default_factory=EndpointingSettings)
     early_transcription: EarlyTranscriptionSettings = Field(default_factory=EarlyTranscriptionSettings)
     fallback: FallbackSettings = Field(default_factory=FallbackSettings)
@@ -114,6 +119,13 @@ class ProfileSettings(Strict):
         if not v:
             raise ValueError("needs at least one provider")
         return v
+
+    @model_validator(mode="after")
+    def _text_cues_need_endpointing(self) -> ProfileSettings:
+        # with `stt` the STT alone ends the turn: there is no silence for the transcript to lengthen
+        if self.text_cues and self.turn_detection == "stt":
+            raise ValueError("text_cues needs turn_detection: vad or turn-detector")
+        return self
 
     @model_validator(mode="after")
     def _verbatim_is_guided(self) -> ProfileSettings:
