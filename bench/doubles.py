@@ -27,7 +27,8 @@ PUSH_MS = 100  # the double pushes its audio in chunks, as an HTTP provider stre
 
 
 class FixedDelaySTT(stt.STT):
-    """Non-streaming STT answering `transcript()` after exactly `delay` seconds, whatever the audio."""
+    """Non-streaming STT answering, after exactly `delay` seconds, what `transcript()` returned when the request
+    was made (whatever the audio: the callable is where a benchmark decides what was said)."""
 
     def __init__(self, *, delay: float, transcript: Callable[[], str]):
         super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
@@ -51,8 +52,8 @@ class FixedDelaySTT(stt.STT):
         conn_options: APIConnectOptions,
     ) -> stt.SpeechEvent:
         self.calls += 1
+        text = self.transcript()  # what had been said when the audio was sent, not when the answer comes back
         await asyncio.sleep(self.delay)
-        text = self.transcript()
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,
             request_id=shortuuid(),

@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 WORDS_FILE = Path(__file__).resolve().parent / "turn_words.yaml"
-_LAST_WORD = re.compile(r"([a-z]+(?:'[a-z]+)?)\W*$")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _TRAILING_OFF = ("...", "…", "-", "—", "–")
 
 
@@ -44,25 +44,32 @@ def unfinished_words(path: Path = WORDS_FILE) -> frozenset[str]:
     return frozenset(str(word).lower() for words in classes.values() for word in words)
 
 
-def last_word(text: str) -> str | None:
-    """The transcript's last word, lower case, without punctuation (curly apostrophes made straight).
+def last_words(text: str, n: int = 2) -> list[str]:
+    """The transcript's last `n` words (fewer if it has fewer), lower case, without punctuation (curly apostrophes
+    made straight); none if it ends on something else than a word.
 
-    >>> last_word("It’s the, um,"), last_word("What's 2 + 2?")
-    ('um', None)
+    >>> last_words("It’s the, um,"), last_words("What's 2 + 2?"), last_words("Go")
+    (['the', 'um'], [], ['go'])
     """
-    match = _LAST_WORD.search(text.lower().replace("’", "'").rstrip())
-    return match.group(1) if match else None
+    tail = text.lower().replace("’", "'").rstrip()[-80:]
+    matches = list(_WORD.finditer(tail))
+    if not matches or tail[matches[-1].end():].strip(" \t\n.,;:!?\"')") != "":
+        return []
+    return [m.group(0) for m in matches[-n:]]
 
 
 def ends_unfinished(text: str, words: frozenset[str] | None = None) -> bool:
-    """Whether `text` stops where no sentence ends: on one of `words` (default: :func:`unfinished_words`), or on a
-    trailing-off mark.
+    """Whether `text` stops where no sentence ends: on one of `words` (default: :func:`unfinished_words`; an entry
+    of two words is matched against the last two), or on a trailing-off mark.
 
     >>> ends_unfinished("The main trade off was"), ends_unfinished("and so", frozenset({"so"}))
     (True, True)
+    >>> ends_unfinished("We checked the logs and then"), ends_unfinished("It was better back then.")
+    (True, False)
     """
     stripped = text.rstrip()
     if stripped.endswith(_TRAILING_OFF):
         return True
-    word = last_word(stripped)
-    return word is not None and word in (unfinished_words() if words is None else words)
+    tail = last_words(stripped)
+    known = unfinished_words() if words is None else words
+    return bool(tail) and (tail[-1] in known or " ".join(tail) in known)

@@ -124,22 +124,45 @@ def test_turn_speech_puts_pauses_of_the_lengths_asked_where_the_answer_marks_the
     assert not pause.any() and np.abs(clip.samples[int(e2 * MIC_RATE):][:MIC_RATE // 2]).max() > 1000
 
 
-async def test_turn_detection_on_one_answer_with_both_detectors() -> None:
-    settings = turn_detection.shipped_and_alternative()
-    assert {s.profile.turn_detection for s in settings} == {"vad", "turn-detector"}
+async def test_turn_detection_on_one_answer_with_every_setting() -> None:
+    settings = turn_detection.compared()
+    assert {(s.profile.turn_detection, s.profile.text_cues) for s in settings} == {
+        ("vad", False), ("vad", True), ("turn-detector", False), ("turn-detector", True)}
     from bench.turn_speech import load_answers, speak
 
+    # "... in Go and | we moved it to Kubernetes last year because | the old machines could not keep up."
     clip = speak(load_answers()[0], "piper", [0.5, 2.0])
     outcomes = await turn_detection.measure(settings, [clip])
     figures = turn_detection.summarise(outcomes, settings)
-    assert figures["turn_pauses"] == 2 and figures["turn_alt_pauses"] == 2
+    assert figures["turn_pauses"] == 2 and figures["turn_alt_pauses"] == 2 and len(figures["turn_settings"]) == 4
     assert figures["turn_detection"] == settings[0].name and figures["turn_eou_delay_s_p50"] > 0
-    vad = next(o for o, s in zip(outcomes, settings, strict=True) if s.profile.turn_detection == "vad")
+    assert figures["turn_text_unfinished_share"] == {"thinking_pauses": 1.0, "sentence_end_pauses": None, "ends": 0.0}
+    by = {(s.profile.turn_detection, s.profile.text_cues): o for o, s in zip(outcomes, settings, strict=True)}
     # a 2 s pause is far longer than VAD silence's 0.5 s: the VAD-only setting cut the answer there
-    assert vad.cut[1] and all(o.eou_delay is not None for o in outcomes)
-    detector = next(o for o, s in zip(outcomes, settings, strict=True) if s.profile.turn_detection != "vad")
-    heard = [p for p in [*detector.pause_probability, detector.end_probability] if p is not None]
-    assert heard and all(0 <= p <= 1 for p in heard)
+    assert by["vad", False].cut[1] and all(o.eou_delay is not None for o in outcomes)
+    # both pauses follow a word no sentence ends on ("and", "because"): with text cues the turn waits 2.5 s, so
+    # neither is cut, whatever the audio model heard; the answer's end ("keep up.") is left to the detector
+    assert by["vad", True].cut == [False, False] and by["turn-detector", True].cut == [False, False]
+    assert by["vad", True].eou_delay < 1.5
+    for detector in (by["turn-detector", False], by["turn-detector", True]):
+        heard = [p for p in [*detector.pause_probability, detector.end_probability] if p is not None]
+        assert heard and all(0 <= p <= 1 for p in heard)
+
+
+def test_the_perfect_transcriber_gives_each_part_once_its_last_word_was_played() -> None:
+    from bench.turn_speech import Answer, Clip
+
+    clip = Clip(Answer("a", "thinking", ["one and", "two because", "three."]), "piper", np.zeros(0, np.int16),
+                [(1.0, 2.0), (3.0, 4.0)], 5.0)
+    heard = turn_detection.SpokenSoFar(clip)
+    assert heard() == ""  # not playing yet
+    now = time.perf_counter()
+    heard.started = now - 0.5
+    assert heard() == ""
+    heard.started = now - 3.5  # in the second pause: both parts, once
+    assert heard() == "one and two because" and heard() == ""
+    heard.started = now - 6.0
+    assert heard() == "three."
 
 
 async def test_evaluation_overhead_on_one_run() -> None:
