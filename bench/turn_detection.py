@@ -18,10 +18,10 @@ after 0.5 s (SIMA's previous default); VAD silence with text cues (0.5 s, or 2.5
 word no sentence ends on: engine/turn_text.py); the turn detector (0.5 s when it hears a finished turn, 2.5 s when
 not); the turn detector with text cues (a transcript ending unfinished waits 2.5 s whatever the model heard).
 Figures: turn_false_cutoff_rate (thinking pauses), turn_false_cutoff_rate_sentence_end, turn_eou_delay_s_p50/p90
-for the shipped setting, the same with `turn_alt_` for the other detector's plain setting (VAD silence when the
-turn detector ships, and the other way round), every setting's under turn_settings, and the share of pauses and
-ends whose words the text rule calls unfinished (turn_text_unfinished_share). Target: the shipped setting's false
-cut-off rate ≤ 0.05 on thinking pauses.
+for the shipped setting, the same with `turn_alt_` for the other detector with the same text-cue setting (the
+turn detector when VAD silence ships, and the other way round), every setting's under turn_settings, and the share
+of pauses and ends whose words the text rule calls unfinished (turn_text_unfinished_share). Target: the shipped
+setting's false cut-off rate ≤ 0.05 on thinking pauses.
 """
 
 from __future__ import annotations
@@ -91,10 +91,11 @@ def compared() -> list[Setting]:
 
 
 def alternative(settings: list[Setting]) -> Setting | None:
-    """The other detector's setting beside the shipped one (`turn_alt_`), plain if there is one: VAD silence if
-    the turn detector ships, the turn detector if VAD silence does."""
-    others = [s for s in settings[1:] if s.profile.turn_detection != settings[0].profile.turn_detection]
-    return next((s for s in others if not s.profile.text_cues), others[0] if others else None)
+    """The other detector beside the shipped setting (`turn_alt_`): the turn detector if VAD silence ships, VAD
+    silence if the turn detector does, with text cues as the shipped setting has them (if measured)."""
+    shipped = settings[0].profile
+    others = [s for s in settings[1:] if s.profile.turn_detection != shipped.turn_detection]
+    return next((s for s in others if s.profile.text_cues == shipped.text_cues), others[0] if others else None)
 
 
 def _label(turn: dict[str, Any]) -> str:

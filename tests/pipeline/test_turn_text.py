@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from livekit.agents import AgentSession, inference, llm
 from livekit.agents.language import LanguageCode
-from livekit.agents.voice.events import UserInputTranscribedEvent
+from livekit.agents.voice.events import UserInputTranscribedEvent, UserStateChangedEvent
 from livekit.agents.voice.turn import _StreamingTurnDetector, _StreamingTurnDetectorStream
 from livekit.plugins import openai
 
@@ -46,6 +46,13 @@ async def test_the_stream_keeps_the_models_threshold_unless_the_transcript_ends_
         assert await stream.unlikely_threshold(EN) == ABOVE_ANY_PROBABILITY
         detector.heard(final("we moved it to Kubernetes."))
         assert await stream.unlikely_threshold(EN) == 0.3
+        # speech again: until its words are in, the last transcript says nothing about where the candidate is
+        detector.state_changed(UserStateChangedEvent(old_state="listening", new_state="speaking"))
+        assert await stream.unlikely_threshold(EN) == ABOVE_ANY_PROBABILITY
+        detector.state_changed(UserStateChangedEvent(old_state="speaking", new_state="listening"))
+        assert await stream.unlikely_threshold(EN) == ABOVE_ANY_PROBABILITY
+        detector.heard(final("It held."))
+        assert await stream.unlikely_threshold(EN) == 0.3
         assert stream.model == "turn-detector-v1-mini" and stream.prediction_timeout > 0  # delegated to the model
     finally:
         await stream.aclose()
@@ -61,6 +68,8 @@ async def test_the_text_only_detector_reads_the_users_last_message() -> None:
     assert await detector.predict_end_of_turn(ctx) == 0.0
     assert await detector.predict_end_of_turn(llm.ChatContext()) == 1.0
     assert await detector.unlikely_threshold(EN) == 0.5 and await detector.supports_language(EN)
+    detector.state_changed(UserStateChangedEvent(old_state="listening", new_state="speaking"))
+    assert await detector.predict_end_of_turn(llm.ChatContext()) == 0.0  # the words of that speech are not in yet
 
 
 def test_text_cues_are_a_validated_profile_setting() -> None:
@@ -94,8 +103,18 @@ async def test_a_session_using_the_cued_detector_feeds_it_its_final_transcripts(
     detector = TextCuedTurnDetector()
     session = AgentSession(llm=openai.LLM(api_key="k"), vad=inference.VAD(), turn_handling={"turn_detection": detector})
     listen(session)
-    session.emit("user_input_transcribed", final("The hardest part of that project was"))
+    session.emit("user_input_transcribed", final("It was a full disk."))
+    assert not detector.unfinished()
+    session.emit("user_state_changed", UserStateChangedEvent(old_state="listening", new_state="speaking"))
     assert detector.unfinished()
+    session.emit("user_input_transcribed", final("The hardest part of that project was"))
+    assert detector.unfinished() and not detector.words_pending
+    words_only = TextTurnDetector()
+    vad_session = AgentSession(llm=openai.LLM(api_key="k"), vad=inference.VAD(),
+                               turn_handling={"turn_detection": words_only})
+    listen(vad_session)
+    vad_session.emit("user_state_changed", UserStateChangedEvent(old_state="listening", new_state="speaking"))
+    assert words_only.words_pending
     other = AgentSession(llm=openai.LLM(api_key="k"), vad=inference.VAD(), turn_handling={"turn_detection": "vad"})
     listen(other)  # nothing to feed: no error
     assert ProviderStack(llm=openai.LLM(api_key="k")).turn_detector is None
