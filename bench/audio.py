@@ -1,10 +1,11 @@
 """A microphone that knows when the candidate stopped talking, and a speaker that knows when the agent started.
 
-:class:`BenchMic` paces frames on the wall clock like a room's audio track (24 kHz, 50 ms frames, as LiveKit's
-room input delivers them) and keeps that pace even when the event loop is late, so a busy loop shows up as latency
-rather than as slowed-down speech. :meth:`BenchMic.say` returns the wall-clock moment the last speech sample was
-spoken. :class:`BenchSpeaker` records the moment the first agent audio frame of a reply arrives; playback is
-instantaneous. The difference of the two is the end-of-speech → first-audio latency a candidate hears.
+:class:`BenchMic` paces frames on the wall clock like a room's audio track (16 kHz, 50 ms frames, as LiveKit's room
+input delivers them to SIMA's worker, `pipeline.worker.ROOM_INPUT_RATE`) and keeps that pace even when the event
+loop is late, so a busy loop shows up as latency rather than as slowed-down speech. :meth:`BenchMic.say` returns the
+wall-clock moment the last speech sample was spoken. :class:`BenchSpeaker` records the moment the first agent audio
+frame of a reply arrives; playback is instantaneous. The difference of the two is the end-of-speech → first-audio
+latency a candidate hears.
 
 Example::
 
@@ -27,12 +28,13 @@ from livekit import rtc
 from livekit.agents.voice import io
 
 from pipeline.audio_io import InstantPlayback, read_wav
+from pipeline.worker import ROOM_INPUT_RATE
 
 ROOT = Path(__file__).resolve().parent.parent
 # "My name is Ada," (Piper speech, see tests/pipeline/data/README.md): the first 1.1 s of the answer
 SPEECH_WAV = ROOT / "tests" / "pipeline" / "data" / "candidate_answer.wav"
 SPEECH_SECONDS = 1.1
-MIC_RATE = 24_000
+MIC_RATE = ROOM_INPUT_RATE
 FRAME_SECONDS = 0.05
 _PER_FRAME = int(MIC_RATE * FRAME_SECONDS)
 

@@ -2,8 +2,9 @@
 
 For each N in :data:`LEVELS`, a fresh Python process (so memory and leftover tasks of one level never reach the
 next) starts N real SIMA interview sessions: tool-driven mode, one SQLite store and journal, one provider stack
-shared as a worker process's prewarmed stack is by its jobs, and a VAD object per session over LiveKit's native
-Silero (the shipped VAD), as the worker gives each job. Each session has a realtime-paced microphone and speaks its
+shared as a worker process's prewarmed stack is by its jobs, and a VAD object per session of the shipped kind
+(SIMA's inline stream over LiveKit's native Silero, pipeline/inline_vad.py), as the worker gives each job. Each
+session has a realtime-paced microphone (16 kHz, 50 ms frames, as the worker's room input) and speaks its
 turns at random moments, so turns overlap as they would with N candidates (each level's turns start at random over 20 s:
 ~2.5 turns a second at N = 50, several times the rate of real answers, which last tens of seconds). Measured per
 turn: end of speech → first agent audio; per level: the process's RSS once every session is up (and its peak
@@ -55,8 +56,8 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-LEVELS = (1, 10, 25, 50)
-BARE_LEVELS = (1, 25, 50)
+LEVELS = (1, 10, 25, 50, 100)  # 100: where the headroom above the target ends
+BARE_LEVELS = (1, 25, 50, 100)
 MIN_SAMPLES = 40  # turns per level at least; a single session speaks this many times, one after the other
 WINDOW = 20.0  # seconds over which each level's turns start, at random: sessions speak at different moments
 PAUSE = 0.2  # seconds at least between a reply and the same candidate's next words

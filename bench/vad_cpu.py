@@ -1,15 +1,16 @@
-"""CPU per VAD stream: the Silero ONNX plugin against LiveKit's native Silero (livekit-local-inference), one run.
+"""CPU per VAD stream: the Silero ONNX plugin, LiveKit's native Silero (livekit-local-inference) and SIMA's inline
+stream over the same native model (pipeline/inline_vad.py), in one run.
 
 For each kind, :data:`STREAMS` VAD streams in one process (one VAD object each, as sessions have) are fed a
-candidate's speech — a spoken answer with pauses, looped — in 50 ms frames at 24 kHz, paced in real time as a
-room's audio track is, for :data:`SECONDS`; every event is read, as LiveKit's audio recognition does. The process's
-CPU time over that window, less the pacing loop's own (the same run with no VAD), divided by streams and seconds,
-is the share of one core a stream costs. A voice session with a non-streaming STT runs two streams (the session's
-and the STT adapter's).
+candidate's speech — a spoken answer with pauses, looped — in 50 ms frames at the rate SIMA's worker asks the room
+for (16 kHz), paced in real time as a room's audio track is, for :data:`SECONDS`; every event is read, as LiveKit's
+audio recognition does. The process's CPU time over that window, less the pacing loop's own (the same run with no
+VAD), divided by streams and seconds, is the share of one core a stream costs. A voice session with a non-streaming
+STT runs two streams (the session's and the STT adapter's).
 
-Figures: vad_cpu_percent_per_stream_{onnx,native} and their ratio. (The native model call alone is ~20-70 µs per
-32 ms window, 0.1-0.2 % of a core; most of a native stream's cost is LiveKit's Python stream around it: resampling,
-framing, events. Running the call inline instead of on the stream's own thread saved ~10 % of that, within noise.)
+Figures: vad_cpu_percent_per_stream_{onnx,native,inline}, and the ONNX plugin's and LiveKit's native stream's cost
+over the inline stream's. (The native model call alone is ~20-70 µs per 32 ms window, 0.1-0.2 % of a core; most of
+LiveKit's native stream's cost is the Python around it: a thread hand-off per window, framing, events.)
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from livekit.agents import inference, vad
 from livekit.plugins import silero
 
 from bench.audio import FRAME_SECONDS, MIC_RATE, utterance
+from pipeline.inline_vad import InlineSileroVAD
 
 log = logging.getLogger(__name__)
 
 STREAMS = 20
 SECONDS = 10.0
-KINDS: dict[str, Callable[[], vad.VAD] | None] = {"none": None, "onnx": silero.VAD.load, "native": inference.VAD}
+KINDS: dict[str, Callable[[], vad.VAD] | None] = {"none": None, "onnx": silero.VAD.load, "native": inference.VAD,
+                                                  "inline": InlineSileroVAD}
 _PER_FRAME = int(MIC_RATE * FRAME_SECONDS)
 
 
@@ -82,15 +85,16 @@ async def measure_kind(kind: str, streams: int = STREAMS, seconds: float = SECON
 async def measure(streams: int = STREAMS, seconds: float = SECONDS) -> dict[str, Any]:
     results = {kind: await measure_kind(kind, streams, seconds) for kind in KINDS}
     base = results["none"]["cpu_percent"]
-    figures: dict[str, Any] = {"vad_cpu_streams": streams, "vad_cpu_seconds": seconds}
-    for kind in ("onnx", "native"):
+    figures: dict[str, Any] = {"vad_cpu_streams": streams, "vad_cpu_seconds": seconds, "vad_cpu_input_hz": MIC_RATE}
+    for kind in ("onnx", "native", "inline"):
         per_stream = max(0.0, results[kind]["cpu_percent"] - base) / streams
         figures[f"vad_cpu_percent_per_stream_{kind}"] = round(per_stream, 3)
         log.info("%s: %.2f %% of a core per stream (%d streams, %.0f %% in all, pacing alone %.1f %%; %d windows)",
                  kind, per_stream, streams, results[kind]["cpu_percent"], base, results[kind]["windows"])
-    native = figures["vad_cpu_percent_per_stream_native"]
-    figures["vad_cpu_onnx_vs_native_ratio"] = (round(figures["vad_cpu_percent_per_stream_onnx"] / native, 1)
-                                               if native else None)
+    inline = figures["vad_cpu_percent_per_stream_inline"]
+    for kind in ("onnx", "native"):
+        figures[f"vad_cpu_{kind}_vs_inline_ratio"] = (
+            round(figures[f"vad_cpu_percent_per_stream_{kind}"] / inline, 1) if inline else None)
     return figures
 
 

@@ -33,6 +33,7 @@ from livekit.local_inference import init_eot
 from livekit.plugins import deepgram, openai, silero
 
 from pipeline.early_stt import EarlyTranscription
+from pipeline.inline_vad import InlineSileroVAD
 from pipeline.registry import BuildContext, Kind, ProviderError, build_one, check_one, register
 from pipeline.settings import FallbackSettings, ProfileSettings, ProviderSpec
 from pipeline.turn_text import TextCuedTurnDetector
@@ -84,6 +85,8 @@ def _own_vad(shared: vad.VAD | None) -> vad.VAD | None:
     if isinstance(shared, inference.VAD):
         # its options dataclass has the constructor's field names; the executor (if any) is shared too
         return inference.VAD(**dataclasses.asdict(shared._opts), executor=shared._executor)
+    if isinstance(shared, InlineSileroVAD):
+        return InlineSileroVAD(**dataclasses.asdict(shared.options))
     return shared
 
 
@@ -191,6 +194,13 @@ def _native_vad(spec: ProviderSpec, ctx: BuildContext) -> vad.VAD:
     # LiveKit's native Silero (livekit-local-inference): the weights are in the wheel and loaded once per process;
     # each stream has its own model state (see bench/vad_cpu.py for its cost against the ONNX plugin's)
     return _options(spec, ctx, inference.VAD)
+
+
+@register("vad", "silero-inline")
+def _inline_vad(spec: ProviderSpec, ctx: BuildContext) -> vad.VAD:
+    # the same native model, called on the event loop with one event per frame: the cheapest per stream
+    # (pipeline/inline_vad.py; bench/vad_cpu.py measures all three)
+    return _options(spec, ctx, InlineSileroVAD)
 
 
 # ----- stacks ------------------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ class ProfileSettings(Strict):
     stt: ProviderChain
     llm: ProviderChain
     tts: ProviderChain
-    vad: ProviderSpec = Field(default_factory=lambda: ProviderSpec(provider="silero-native"))
+    vad: ProviderSpec = Field(default_factory=lambda: ProviderSpec(provider="silero-inline"))
     turn_detection: Literal["vad", "stt", "turn-detector"] = Field(
         default="vad",
         description="vad: a turn ends after a fixed silence; stt: when the STT says so; turn-detector: LiveKit's "

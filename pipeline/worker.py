@@ -47,6 +47,10 @@ from pipeline.session import InterviewSession, InterviewSetup
 
 log = logging.getLogger(__name__)
 
+# the candidate's audio as the session hears it: the VAD and Whisper run at 16 kHz, so LiveKit's Rust side
+# resamples once instead of every VAD stream in Python (LiveKit's default is 24 kHz)
+ROOM_INPUT_RATE = 16_000
+
 PREWARM_TIMEOUT = 120.0  # seconds a new job process may take to load config and models
 SHUTDOWN_TIMEOUT = 120.0  # seconds a finished job may take to queue its evaluation (LiveKit's bound)
 
@@ -145,7 +149,8 @@ async def entrypoint(loader: RuntimeLoader, ctx: JobContext) -> None:
         candidate = await ctx.wait_for_participant()
         metadata += [ctx.room.metadata, candidate.metadata]
         # a candidate who drops may come back: the rejoin watch below decides when the interview ends
-        room_options = room_io.RoomOptions(participant_identity=candidate.identity, close_on_disconnect=False)
+        room_options = room_io.RoomOptions(participant_identity=candidate.identity, close_on_disconnect=False,
+                                           audio_input=room_io.AudioInputOptions(sample_rate=ROOM_INPUT_RATE))
     banks = runtime.setup.banks
     preset = next((p for p in (candidate_preset(m, banks) for m in metadata) if p), None)
     location = {"room": ctx.room.name if in_room else None, "invitation_id": invitation_of(metadata)}

@@ -107,9 +107,12 @@ def test_the_concurrency_summary() -> None:
     assert lost["rss_per_session_mb"] == pytest.approx(100 / 49, abs=0.01)
 
 
-async def test_vad_cpu_per_stream_of_both_kinds() -> None:
+async def test_vad_cpu_per_stream_of_every_kind() -> None:
     figures = await vad_cpu.measure(streams=2, seconds=1.0)
-    assert figures["vad_cpu_percent_per_stream_onnx"] > 0 and figures["vad_cpu_percent_per_stream_native"] > 0
+    per_stream = {kind: figures[f"vad_cpu_percent_per_stream_{kind}"] for kind in ("onnx", "native", "inline")}
+    # the inline stream's share is near the noise of so short a run; the ONNX plugin's is an order above it
+    assert all(v >= 0 for v in per_stream.values()) and per_stream["onnx"] > per_stream["inline"]
+    assert figures["vad_cpu_input_hz"] == 16_000
 
 
 def test_turn_speech_puts_pauses_of_the_lengths_asked_where_the_answer_marks_them() -> None:

@@ -15,6 +15,7 @@ from livekit.agents import inference, stt
 from livekit.plugins import deepgram, openai, silero
 
 from pipeline.early_stt import EarlyTranscription
+from pipeline.inline_vad import InlineSileroVAD
 from pipeline.providers import ProviderStack, build_stack, check_profile
 from pipeline.registry import BuildContext, ProviderError
 from pipeline.session import session_options
@@ -129,15 +130,17 @@ def test_each_session_gets_its_own_vad_object_over_the_loaded_model() -> None:
     assert text_only.for_session() == text_only
 
 
-def test_native_vad_and_turn_detector_are_per_session_objects_with_the_same_settings(no_network: None) -> None:
+@pytest.mark.parametrize(("provider", "kind"), [("silero-native", inference.VAD), ("silero-inline", InlineSileroVAD)])
+def test_native_vad_and_turn_detector_are_per_session_objects_with_the_same_settings(
+        no_network: None, provider: str, kind: type) -> None:
     profile = ProfileSettings.model_validate({
         "stt": {"provider": "openai"}, "llm": {"provider": "openai"}, "tts": {"provider": "openai"},
-        "vad": {"provider": "silero-native", "options": {"min_silence_duration": 0.4}},
+        "vad": {"provider": provider, "options": {"min_silence_duration": 0.4}},
         "turn_detection": "turn-detector", "turn_detector": {"unlikely_threshold": 0.3}})
     stack = build_stack(profile, BuildContext(env=PLACEHOLDER_KEYS), "profiles.x")
     one, two = stack.for_session(), stack.for_session()
     for s in (stack, one, two):
-        assert isinstance(s.vad, inference.VAD) and s.vad.min_silence_duration == 0.4
+        assert isinstance(s.vad, kind) and s.vad.min_silence_duration == 0.4
         assert isinstance(s.turn_detector, inference.TurnDetector) and s.turn_detector.model == "turn-detector-v1-mini"
     assert len({id(stack.vad), id(one.vad), id(two.vad)}) == 3
     assert len({id(stack.turn_detector), id(one.turn_detector), id(two.turn_detector)}) == 3
@@ -151,9 +154,10 @@ def test_native_vad_and_turn_detector_are_per_session_objects_with_the_same_sett
                                                               vad_only)["turn_handling"]["turn_detection"] == "vad"
 
 
-def test_a_wrong_native_vad_option_names_its_setting() -> None:
+@pytest.mark.parametrize("provider", ["silero-native", "silero-inline"])
+def test_a_wrong_native_vad_option_names_its_setting(provider: str) -> None:
     profile = ProfileSettings.model_validate({
         "stt": {"provider": "openai"}, "llm": {"provider": "openai"}, "tts": {"provider": "openai"},
-        "vad": {"provider": "silero-native", "options": {"silence": 0.4}}})
+        "vad": {"provider": provider, "options": {"silence": 0.4}}})
     with pytest.raises(ProviderError, match=r"profiles\.x\.vad\.options: .*silence"):
         build_stack(profile, BuildContext(env=PLACEHOLDER_KEYS), "profiles.x")
