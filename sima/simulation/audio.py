@@ -23,6 +23,7 @@ from livekit import rtc
 from livekit.agents.voice import io
 
 from pipeline.audio_io import FRAME_MS, write_wav
+from sima.simulation.timing import ReplyTiming, voiced_seconds
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Tape:
     sample_rate: int
     origin: float = field(default_factory=time.monotonic)
     pieces: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    # the candidate's utterances, from their first sample to their last voiced one (monotonic seconds)
+    utterances: list[tuple[float, float]] = field(default_factory=list)
+    timing: ReplyTiming = field(default_factory=ReplyTiming)
 
     def add(self, at: float, samples: np.ndarray) -> None:
         self.pieces.append((at - self.origin, samples))
@@ -89,7 +93,9 @@ class CandidateMic(io.AudioInput):
         self._next_at += FRAME_MS / 1000
         if self._current is None and not self._queue.empty():
             self._current, self._pos = self._queue.get_nowait(), 0
-            self.tape.add(time.monotonic(), self._current[0])
+            started = time.monotonic()
+            self.tape.add(started, self._current[0])
+            self.tape.utterances.append((started, started + voiced_seconds(self._current[0], self.sample_rate)))
         if self._current is None:
             chunk = np.zeros(self._per_frame, dtype=np.int16)
         else:
@@ -140,6 +146,7 @@ class RealtimeSpeaker(io.AudioOutput):
         if self._segment_start is None:
             self._segment_start = now
             self._segment_samples = 0
+            self.tape.timing.reply(now)
             self.idle.clear()
             self.on_playback_started(created_at=time.time())
         # each frame plays after the ones before it, or now if the speaker had caught up

@@ -49,6 +49,7 @@ from sima.simulation.alignment import Alignment, AnswerLog, alignment
 from sima.simulation.audio import CandidateMic, RealtimeSpeaker, Tape, to_mono_int16
 from sima.simulation.persona import Persona
 from sima.simulation.replier import PersonaReplier
+from sima.simulation.timing import ReplyTimingSummary
 
 if TYPE_CHECKING:
     from evaluation.service import JobOutcome
@@ -92,6 +93,8 @@ class LatencyReport(BaseModel):
     """`latency.json`: how the interview kept in step with the candidate, and each exchange's latency."""
 
     answer_alignment: Alignment
+    # spoken runs: what the candidate heard, every answer (see sima/simulation/timing.py)
+    replies: ReplyTimingSummary | None = None
     turns: list[LatencyRow]
 
 
@@ -106,6 +109,7 @@ class SimulationOutcome:
     wall_seconds: float = 0.0
     evaluation: JobOutcome | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    replies: ReplyTimingSummary | None = None
 
 
 Show = Callable[[str, str], None]
@@ -157,6 +161,7 @@ async def simulate_interview(
                             clock=ScaledClock(time_scale))
     wav: Path | None = None
     wav_seconds = 0.0
+    replies: ReplyTimingSummary | None = None
     try:
         # the candidate's model has a server of its own, so it never evicts the agent's cached prompt
         async with candidate_endpoint(config) as endpoint:
@@ -169,17 +174,20 @@ async def simulate_interview(
                 record, tape = await _spoken(runtime, replier, show, answers, resume=resumable)
                 wav = _free(config.paths.runs / record.interview_id / "conversation.wav")
                 wav_seconds = tape.write(wav)
+                replies = tape.timing.summary()
     finally:
         await stop_services(ctx)  # the agent's and the candidate's model servers go before the judge's starts
     if record is None:
         raise RuntimeError("the interview did not finish")
     run_dir = config.paths.runs / record.interview_id
     outcome = SimulationOutcome(record=record, run_dir=run_dir, latency=latency_rows(record.turns),
-                                alignment=alignment(record.turns, answers.expected), wav=wav, wav_seconds=wav_seconds)
+                                alignment=alignment(record.turns, answers.expected), wav=wav, wav_seconds=wav_seconds,
+                                replies=replies)
     outcome.files["transcript"] = run_dir / "transcript.json"
     outcome.files["transcript"].write_text(record.model_dump_json(indent=2))
     outcome.files["latency"] = run_dir / "latency.json"
-    outcome.files["latency"].write_text(LatencyReport(answer_alignment=outcome.alignment, turns=outcome.latency)
+    outcome.files["latency"].write_text(LatencyReport(answer_alignment=outcome.alignment, replies=replies,
+                                                      turns=outcome.latency)
                                         .model_dump_json(indent=1) + "\n")
     if evaluate and queue.job_id is not None:
         outcome.evaluation = await _evaluate(app, store, queue.job_id)
@@ -318,6 +326,7 @@ async def _say(sentences: AsyncIterator[str], voice: tts.TTS, mic: CandidateMic,
     speaking: list[asyncio.Future[None]] = []
     said: list[str] = []
     held: list[np.ndarray] = []
+    first = len(mic.tape.utterances)
     async with contextlib.aclosing(sentences):
         async for sentence in sentences:
             if closed.is_set():
@@ -332,3 +341,6 @@ async def _say(sentences: AsyncIterator[str], voice: tts.TTS, mic: CandidateMic,
     if said:
         show("candidate", " ".join(said))
     await asyncio.gather(*speaking)
+    spoken = [u for u in mic.tape.utterances[first:] if u[1] > u[0]]
+    if spoken:  # the answer as the candidate said it: its first sample to its last voiced one
+        mic.tape.timing.answer(start=spoken[0][0], end=spoken[-1][1])

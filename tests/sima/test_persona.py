@@ -15,6 +15,7 @@ from sima.simulation.audio import CandidateMic, Tape
 from sima.simulation.persona import load_persona
 from sima.simulation.replier import ATTEMPTS, FALLBACK_REPLY, PersonaReplier
 from sima.simulation.run import LEAD_SECONDS, _say
+from sima.simulation.timing import voiced_seconds
 from tests.conftest import ROOT
 from tests.support.openai_server import Reply, ScriptedOpenAI, tone_wav
 
@@ -170,3 +171,8 @@ async def test_a_spoken_reply_starts_with_a_lead_then_follows_sentence_by_senten
     starts = [at for at, _ in tape.pieces]
     assert starts[1] - starts[0] == pytest.approx(len(first) / rate, abs=0.1)
     assert lines == [" ".join(sentences)]
+    # the answer as the candidate said it, for what they hear next: its first sample to its last voiced one
+    [(start, end)] = tape.timing.answers
+    assert start - tape.origin == pytest.approx(starts[0], abs=1e-6)
+    assert end - tape.origin == pytest.approx(starts[1] + voiced_seconds(rest[0], rate), abs=1e-6)
+    assert end - start > (len(first) + len(rest[0])) / rate - 0.5
