@@ -59,8 +59,8 @@ def test_shipped_cloud_profiles_swap_by_config_only(no_network: None) -> None:
     assert isinstance(first.tts, openai.TTS) and first.tts._opts.voice == "coral"
     assert isinstance(second.tts, deepgram.TTS) and second.tts.model == "aura-2-thalia-en"
     assert isinstance(first.llm, openai.LLM) and first.llm.model == "gpt-4o"
-    # LiveKit's native Silero unless a profile names another VAD
-    assert isinstance(first.vad, inference.VAD) and isinstance(second.vad, inference.VAD)
+    # LiveKit's native Silero, run inline, unless a profile names another VAD
+    assert isinstance(first.vad, InlineSileroVAD) and isinstance(second.vad, InlineSileroVAD)
 
 
 def test_early_transcription_is_a_setting(no_network: None) -> None:
