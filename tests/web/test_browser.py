@@ -103,6 +103,13 @@ def test_invite_interview_by_typing_and_read_the_report(browser: Browser, site: 
             DOCS.mkdir(exist_ok=True)
             candidate.screenshot(path=str(DOCS / "web-candidate.png"))
         expect(candidate.locator("#phase")).not_to_have_text("starting")
+        # that line may have been the goodbye: the page then ends the interview and hides the answer box
+        candidate.wait_for_function(
+            "() => !document.getElementById('end').classList.contains('hidden') || "
+            "(document.getElementById('answer').offsetParent !== null && !document.getElementById('answer').disabled)",
+            timeout=20_000)
+        if candidate.locator("#end").is_visible():
+            break
         candidate.fill("#answer", ANSWERS[min(answered, len(ANSWERS) - 1)])
         candidate.keyboard.press("Enter")
         answered += 1
