@@ -1,0 +1,207 @@
+"""End of turn from the candidate's words, read by a small language model (`turn_detection: language-model`).
+
+A pause after "I first checked" or "we chose Postgres over" is a thinking pause: no sentence ends there, but the
+last word is a verb or a preposition that the word list (engine/turn_words.yaml) cannot call unfinished without
+also catching "...that is what I checked." A language model can: the probability it gives to the answer ending
+right here (the chat template's end of message, or a full stop, next) is near zero after "I first checked" and
+clearly above it after "...and rolled back the last deploy". This is how LiveKit's own text turn detector works (a
+fine-tuned Qwen2.5-0.5B); that model is a download, impossible here, so SIMA reads the probability from the Qwen2.5
+0.5B it already ships (pipeline/local/weights.py), run in-process by llama.cpp: one copy per process, one request
+at a time, its context cache kept between requests.
+
+:class:`LanguageTurnDetector` speaks LiveKit's text turn-detector protocol (`predict_end_of_turn(chat_ctx)`): the
+words first (:mod:`pipeline.turn_text`: words still pending, or a last word no sentence ends on, is 0 at once), then
+the model. The probability is below `unlikely_threshold` mid-thought, so LiveKit waits `endpointing.max_delay`
+before ending the turn, and `min_delay` otherwise. Reading a whole answer costs a few hundred milliseconds on two
+cores, so the detector reads each transcript of an answer as it comes (early transcription's pieces, while the
+candidate speaks): at the end of the turn only the last words are new to the model.
+
+Example::
+
+    >>> model = CompletionModel.load(Path(".cache/sima/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"))
+    ... # doctest: +SKIP
+    >>> round(model.end_probability("What did you check first?", "When the pager went off I first checked"), 3)
+    ... # doctest: +SKIP
+    0.001
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from livekit.agents import AgentSession, llm
+from livekit.agents.language import LanguageCode
+from livekit.agents.voice.events import ConversationItemAddedEvent, UserInputTranscribedEvent
+
+from pipeline.turn_text import Hearing
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "You are interviewing a candidate for a job."
+END_TEXTS = (".", "!", "?")  # besides the end of the message: what the model may write where the answer ends
+N_CTX = 2048  # tokens: a question and a long answer (a 2-minute answer is about 400)
+_TRAILING = ".,;:!?…-–— "
+_loaded: dict[tuple[Path, int | None], CompletionModel] = {}
+_loading = threading.Lock()
+
+
+def prompt(question: str, said: str) -> str:
+    """The chat, in Qwen's template, up to the candidate's last word: the model's next token tells whether the
+    candidate's message ends there. The words are lower-cased and their trailing punctuation dropped (a transcriber
+    writes a full stop at the end of each piece it hears).
+
+    >>> print(prompt("What did you check first?", "I first checked."))
+    <|im_start|>system
+    You are interviewing a candidate for a job.<|im_end|>
+    <|im_start|>assistant
+    What did you check first?<|im_end|>
+    <|im_start|>user
+    i first checked
+    """
+    asked = f"<|im_start|>assistant\n{question.strip()}<|im_end|>\n" if question.strip() else ""
+    return (f"<|im_start|>system\n{SYSTEM}<|im_end|>\n{asked}"
+            f"<|im_start|>user\n{' '.join(said.split()).rstrip(_TRAILING).lower()}")
+
+
+class CompletionModel:
+    """A GGUF chat model run in-process (llama.cpp), asked one thing: how likely the candidate's message ends here.
+
+    Thread-safe (one request at a time); :meth:`load` keeps one per model file and process.
+    """
+
+    def __init__(self, path: Path, *, n_threads: int | None = None) -> None:
+        from llama_cpp import Llama
+
+        started = time.perf_counter()
+        self.path = path
+        self._llama = Llama(str(path), n_ctx=N_CTX, n_threads=n_threads or os.cpu_count() or 1, verbose=False,
+                            logits_all=False)
+        self._lock = threading.Lock()
+        vocab = self._llama.n_vocab()
+        ends = [self._llama.tokenize(b"<|im_end|>", add_bos=False, special=True)[0]]
+        ends += [self._llama.tokenize(text.encode(), add_bos=False)[0] for text in END_TEXTS]
+        self._ends = np.array(sorted(set(ends)))
+        self._vocab = vocab
+        log.info("loaded the turn model %s in %.2f s", path.name, time.perf_counter() - started)
+
+    @classmethod
+    def load(cls, path: Path, n_threads: int | None = None) -> CompletionModel:
+        """The process's model for `path` (loaded now if it is not yet)."""
+        key = (path.resolve(), n_threads)
+        with _loading:
+            if key not in _loaded:
+                _loaded[key] = cls(path, n_threads=n_threads)
+            return _loaded[key]
+
+    def end_probability(self, question: str, said: str) -> float:
+        """P(the candidate's message ends after `said`), in answer to `question` (blocking: call it in a thread)."""
+        tokens = self._llama.tokenize(prompt(question, said).encode(), add_bos=False, special=True)
+        tokens = tokens[-(N_CTX - 1):]
+        with self._lock:
+            model = self._llama
+            # the context cache holds the previous request's tokens: only those after the common start are read
+            cached = model.input_ids[:model.n_tokens]
+            common = 0
+            for a, b in zip(cached, tokens, strict=False):
+                if a != b:
+                    break
+                common += 1
+            model.n_tokens = min(common, len(tokens) - 1)  # the last token is read again: its logits are needed
+            model.eval(tokens[model.n_tokens:])
+            logits = np.ctypeslib.as_array(model._ctx.get_logits(), shape=(self._vocab,))
+            top = logits.max()
+            weights = np.exp(logits - top)
+            return float(weights[self._ends].sum() / weights.sum())
+
+
+class LanguageTurnDetector(Hearing):
+    """LiveKit's text turn-detector protocol: the words first (engine/turn_text.py), then the model's probability
+    that the answer ends here. One per session (:meth:`for_session`); the model is shared.
+
+    >>> import asyncio
+    >>> ctx = llm.ChatContext()
+    >>> _ = ctx.add_message(role="user", content="We chose Postgres mainly because")
+    >>> asyncio.run(LanguageTurnDetector(model=None, unlikely_threshold=0.01).predict_end_of_turn(ctx))
+    0.0
+    """
+
+    def __init__(self, model: CompletionModel | None, *, unlikely_threshold: float,
+                 words: frozenset[str] | None = None) -> None:
+        self.turn_model = model
+        self.threshold = unlikely_threshold
+        self.words = words
+        self._question = ""
+        self._said: list[str] = []  # this turn's final transcripts so far
+        self._reading: asyncio.Task[None] | None = None
+        self._newest = ""  # the newest text not read yet
+
+    def for_session(self) -> LanguageTurnDetector:
+        return LanguageTurnDetector(self.turn_model, unlikely_threshold=self.threshold, words=self.words)
+
+    @property
+    def model(self) -> str:
+        return self.turn_model.path.stem if self.turn_model else "text-cues"
+
+    @property
+    def provider(self) -> str:
+        return "sima"
+
+    async def unlikely_threshold(self, language: LanguageCode | None) -> float | None:
+        return self.threshold
+
+    async def supports_language(self, language: LanguageCode | None) -> bool:
+        return True  # the words and the prompt are English; another language is read as well as the model can
+
+    def listen(self, session: AgentSession) -> None:
+        super().listen(session)
+        session.on("conversation_item_added", self._item_added)
+
+    def _item_added(self, ev: ConversationItemAddedEvent) -> None:
+        if not isinstance(ev.item, llm.ChatMessage):
+            return
+        if ev.item.role == "assistant":
+            self._question = ev.item.text_content or ""
+        elif ev.item.role == "user":
+            self._said = []  # the turn is committed
+
+    def heard(self, ev: UserInputTranscribedEvent) -> None:
+        super().heard(ev)
+        text = ev.transcript.strip()
+        if not text or self.turn_model is None:
+            return
+        so_far = " ".join([*self._said, text])
+        if ev.is_final:
+            self._said.append(text)
+        # read it now, while the candidate is still speaking or pausing: the end of the turn then finds it cached
+        self._newest = so_far
+        if self._reading is None or self._reading.done():
+            self._reading = asyncio.create_task(self._read_newest(), name="sima-turn-model-read")
+
+    async def _read_newest(self) -> None:
+        while self._newest:
+            text, self._newest = self._newest, ""
+            await asyncio.to_thread(self._probability, self._question, text)
+
+    def _probability(self, question: str, said: str) -> float:
+        assert self.turn_model is not None
+        return self.turn_model.end_probability(question, said)
+
+    async def predict_end_of_turn(self, chat_ctx: llm.ChatContext, *, timeout: float | None = None) -> float:
+        messages = chat_ctx.messages()
+        said = next((m.text_content or "" for m in reversed(messages) if m.role == "user"), "")
+        if self.unfinished(said):
+            return 0.0
+        if self.turn_model is None:
+            return 1.0
+        question = next((m.text_content or "" for m in reversed(messages) if m.role == "assistant"), self._question)
+        started = time.perf_counter()
+        probability = await asyncio.to_thread(self._probability, question, said)
+        log.debug("turn model: %.3f after %r (%.0f ms)", probability, said[-40:],
+                  1000 * (time.perf_counter() - started))
+        return probability
