@@ -4,7 +4,8 @@ Answers (bench/turn_speech.py) are spoken by two voices, Piper's `joe` and espea
 `thinking` answers the pause falls mid-sentence, on an unfinished thought; in `sentence_end` answers it follows a
 finished sentence and the candidate goes on after it. Every clip is played, in real time, into one fresh LiveKit
 AgentSession per detector setting at once (same audio, same moment), each with SIMA's session options
-(pipeline/session.py), its own native Silero VAD, early transcription, the scripted LLM and a TTS double. A user
+(pipeline/session.py), its own native Silero VAD (ending speech after min_delay of silence, as
+pipeline/providers.turn_vad wires it), early transcription, the scripted LLM and a TTS double. A user
 turn committed inside a pause is a false cut-off; the first one committed after the answer's last spoken sample
 gives the end-of-turn delay.
 
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from livekit.agents import Agent, AgentSession, inference
+from livekit.agents import Agent, AgentSession, inference, llm
 from livekit.agents.voice.events import ConversationItemAddedEvent
 from livekit.plugins import openai
 
@@ -47,9 +48,11 @@ from bench.subjects import BARE_INSTRUCTIONS, LLM_FIRST_TOKEN, STT_DELAY, shippe
 from bench.turn_speech import VOICES, Clip, espeak_available, load_answers, speak
 from engine.turn_text import ends_unfinished
 from pipeline.early_stt import EarlyTranscription
-from pipeline.providers import ProviderStack
+from pipeline.providers import ProviderStack, language_turn_detector, turn_vad
+from pipeline.registry import BuildContext
 from pipeline.session import session_options
 from pipeline.settings import ProfileSettings
+from pipeline.turn_lm import CompletionModel, LanguageTurnDetector
 from pipeline.turn_text import TextCuedTurnDetector, listen
 from sima.config import load_config
 
@@ -61,14 +64,20 @@ SESSIONS_AT_ONCE = 8  # clips played at once × settings: 2 clips into 4 setting
 SETTLE = 0.5  # seconds of silence before a clip, once the session listens
 GIVE_UP = 5.0  # seconds after the answer without a committed turn: a missed end of turn
 TARGET = 0.05
-THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.36, 0.45)  # unlikely_threshold values for the trade-off table (0.36: LiveKit's)
+# unlikely_threshold values for the trade-off tables: the audio model's (0.36: LiveKit's) and the language model's
+THRESHOLDS = {"turn-detector": (0.15, 0.2, 0.25, 0.3, 0.36, 0.45),
+              "language-model": (0.002, 0.005, 0.01, 0.02, 0.05, 0.1)}
 LONG = 2.5  # seconds: max_delay, longer than the longest pause
 CANDIDATES: list[dict[str, Any]] = [
     {"turn_detection": "vad", "endpointing": {"min_delay": 0.5, "max_delay": 3.0}},
     {"turn_detection": "vad", "text_cues": True, "endpointing": {"min_delay": 0.5, "max_delay": LONG}},
     {"turn_detection": "turn-detector", "endpointing": {"min_delay": 0.5, "max_delay": LONG}},
     {"turn_detection": "turn-detector", "text_cues": True, "endpointing": {"min_delay": 0.5, "max_delay": LONG}},
+    {"turn_detection": "language-model", "endpointing": {"min_delay": 0.5, "max_delay": LONG}},
 ]
+# what the interviewer asked before each answer, for the language model's reading (one interview-style question
+# for every clip: the answers are to different questions, and none is written for this one)
+QUESTION = "Tell me about your recent work."
 
 
 @dataclass
@@ -92,10 +101,12 @@ def compared() -> list[Setting]:
 
 def alternative(settings: list[Setting]) -> Setting | None:
     """The other detector beside the shipped setting (`turn_alt_`): the turn detector if VAD silence ships, VAD
-    silence if the turn detector does, with text cues as the shipped setting has them (if measured)."""
+    silence if the turn detector or the language model does, with text cues as the shipped setting reads the words
+    (if measured)."""
     shipped = settings[0].profile
     others = [s for s in settings[1:] if s.profile.turn_detection != shipped.turn_detection]
-    return next((s for s in others if s.profile.text_cues == shipped.text_cues), others[0] if others else None)
+    cues = shipped.text_cues or shipped.turn_detection == "language-model"  # it reads the words first too
+    return next((s for s in others if s.profile.text_cues == cues), others[0] if others else None)
 
 
 def _label(turn: dict[str, Any]) -> str:
@@ -168,6 +179,21 @@ class _Recording:
         return stream
 
 
+class _RecordingLanguage(LanguageTurnDetector):
+    """Notes (time, probability) of each end-of-turn probability the language model gives the session."""
+
+    def __init__(self, model: CompletionModel, *, unlikely_threshold: float) -> None:
+        super().__init__(model, unlikely_threshold=unlikely_threshold)
+        self.predictions: list[tuple[float, float]] = []
+
+    async def predict_end_of_turn(self, chat_ctx: llm.ChatContext, *, timeout: float | None = None) -> float:
+        pending = self.words_pending  # a decision taken before the words are in is re-run when they come
+        probability = await super().predict_end_of_turn(chat_ctx, timeout=timeout)
+        if not pending:
+            self.predictions.append((time.perf_counter(), probability))
+        return probability
+
+
 class _RecordingDetector(_Recording, inference.TurnDetector):
     def __init__(self) -> None:
         super().__init__(version="v1-mini")
@@ -186,14 +212,18 @@ def _heard(predictions: list[tuple[float, float]], since: float, until: float) -
 
 
 async def _hear(setting: Setting, clip: Clip, base_url: str) -> Outcome:
-    vad = shipped_vad()
+    vad = turn_vad(shipped_vad(), setting.profile)  # as build_stack wires it, for the STT and the session
     heard_so_far = SpokenSoFar(clip)
     stt = EarlyTranscription(stt=FixedDelaySTT(delay=STT_DELAY, transcript=heard_so_far), vad=vad,
                              pause=setting.profile.early_transcription.pause_seconds,
                              min_piece=setting.profile.early_transcription.min_piece_seconds)
-    detector: _RecordingDetector | _RecordingCuedDetector | None = None
+    detector: _RecordingDetector | _RecordingCuedDetector | _RecordingLanguage | None = None
     if setting.profile.turn_detection == "turn-detector":
         detector = _RecordingCuedDetector() if setting.profile.text_cues else _RecordingDetector()
+    elif setting.profile.turn_detection == "language-model":
+        shared = language_turn_detector(setting.profile, BuildContext(cache_dir=ROOT / ".cache" / "sima"))
+        assert shared.turn_model is not None
+        detector = _RecordingLanguage(shared.turn_model, unlikely_threshold=shared.threshold)
     providers = ProviderStack(llm=openai.LLM(base_url=base_url, api_key="bench", model=MODEL), stt=stt,
                               tts=FixedDelayTTS(first_byte=0.1), vad=vad, turn_detector=detector)
     session = AgentSession(stt=providers.stt, llm=providers.llm, tts=providers.tts, vad=providers.vad,
@@ -210,7 +240,9 @@ async def _hear(setting: Setting, clip: Clip, base_url: str) -> Outcome:
             committed.set()
 
     session.on("conversation_item_added", on_item)
-    await session.start(Agent(instructions=BARE_INSTRUCTIONS))
+    asked = llm.ChatContext()
+    asked.add_message(role="assistant", content=QUESTION)
+    await session.start(Agent(instructions=BARE_INSTRUCTIONS, chat_ctx=asked))
     try:
         await asyncio.sleep(SETTLE)
         said = mic.say(clip.samples)
@@ -273,8 +305,9 @@ def figures_of(outcomes: list[Outcome], setting: Setting) -> dict[str, Any]:
     slow = setting.profile.endpointing.min_delay + 1.0
     figures["eou_slow_share"] = round(sum(d > slow for d in delays) / len(delays), 3) if delays else None
     figures["eou_missed"] = len(mine) - len(delays)
-    if setting.profile.turn_detection == "turn-detector":
-        figures["threshold_tradeoff"] = tradeoff(mine, text_cues=setting.profile.text_cues)
+    if setting.profile.turn_detection in THRESHOLDS:
+        figures["threshold_tradeoff"] = tradeoff(mine, THRESHOLDS[setting.profile.turn_detection],
+                                                 text_cues=setting.profile.text_cues)
     return figures
 
 
@@ -314,7 +347,8 @@ def text_unfinished_share(played: list[Clip]) -> dict[str, float | None]:
             "ends": share([ends_unfinished(" ".join(c.answer.parts)) for c in played])}
 
 
-def tradeoff(outcomes: list[Outcome], text_cues: bool = False) -> dict[str, dict[str, float]]:
+def tradeoff(outcomes: list[Outcome], thresholds: tuple[float, ...], text_cues: bool = False
+             ) -> dict[str, dict[str, float]]:
     """What other `unlikely_threshold`s would have done with the probabilities this run predicted: per threshold,
     the share of thinking pauses heard as a finished turn (cut off after min_delay, when the pause is longer) and
     the share of answers' ends heard as mid-thought (the turn then waits max_delay). With `text_cues`, a pause or
@@ -331,7 +365,7 @@ def tradeoff(outcomes: list[Outcome], text_cues: bool = False) -> dict[str, dict
     return {f"{t:g}": {"thinking_pauses_heard_finished":
                        round(sum(finished(o, k, p, t) for o, k, p in pauses) / len(pauses), 3),
                        "ends_heard_unfinished": round(sum(not finished(o, None, p, t) for o, p in ends) / len(ends), 3)}
-            for t in THRESHOLDS}
+            for t in thresholds}
 
 
 async def measure(settings: list[Setting], played: list[Clip], concurrent: int | None = None) -> list[Outcome]:
