@@ -51,9 +51,10 @@ async def _rows(tmp: Path, early: bool) -> tuple[list[LatencyRow], list[float], 
     outcome = await simulate_interview(app, persona, text=False, time_scale=TIME_SCALE, evaluate=False)
     rows = [r for r in outcome.latency if r.e2e_s is not None]
     heard = [t.text for t in outcome.record.turns if t.speaker is Speaker.CANDIDATE]
-    # one answer per candidate turn; an answer the VAD split in two counts the next answer as unheard (conservative)
-    error = wer.word_error_rate(" ".join(persona.scripted_answers[:len(heard)]), " ".join(heard))
     replies = outcome.replies
+    # everything the candidate said against everything the agent heard: an answer cut in two is two turns
+    spoken = replies.answers if replies else len(heard)
+    error = wer.word_error_rate(" ".join(persona.scripted_answers[:spoken]), " ".join(heard))
     waits, talk_overs = (replies.delays_s, replies.talk_overs) if replies else ([], 0)
     log.info("%s transcription: %d answers timed, %d with LiveKit's e2e, %d talk-overs, WER %.3f",
              "early" if early else "whole-answer", len(waits), len(rows), talk_overs, error)

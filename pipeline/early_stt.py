@@ -6,7 +6,10 @@ is on the reply's critical path: Whisper tiny.en on 2 cores takes about 0.9 s fo
 least `min_piece` seconds are pending and the VAD hears a pause of `pause` seconds (between sentences; shorter than
 the end-of-turn silence), the pending audio is transcribed in the background. At the end of speech only the rest
 is, and the pieces' texts are joined, in order, into the turn's one final transcript. The pieces transcribed while
-the answer goes on are reported as interim transcripts.
+the answer goes on are reported as interim transcripts. A pause with less than `min_piece` pending is a guess: what
+is pending goes to the STT at once, and the result is the last piece if the speech ends there, or dropped if the
+candidate goes on (the audio then stays for a longer piece). So the last words are transcribed while the VAD is
+still making sure the silence is long enough to end the speech.
 
 Pauses are silence, so no word is ever split; each piece loses only the context of the one before it.
 
@@ -151,6 +154,7 @@ class _Utterance:
         self.frames = frames  # the VAD's speech buffer at the start: prefix padding and the first words
         self.pending = _seconds(frames)
         self.pieces: list[tuple[asyncio.Task[SpeechEvent], float]] = []
+        self.guess: tuple[asyncio.Task[SpeechEvent], float] | None = None  # what is pending, sent at a short pause
         self.spoke_since_cut = True
         self.reported = 0  # pieces already sent on as an interim transcript
         self.finished = False
@@ -160,14 +164,29 @@ class _Utterance:
         self.pending += _seconds(ev.frames)
         if ev.raw_accumulated_speech > 0:
             self.spoke_since_cut = True
-        if ev.raw_accumulated_silence >= self.stream._adapter.pause and self.pending >= self.stream._adapter.min_piece:
-            self._cut()
+            self._drop_guess()  # the candidate went on: the pending audio joins a longer piece
+        if ev.raw_accumulated_silence >= self.stream._adapter.pause and self.spoke_since_cut:
+            if self.pending >= self.stream._adapter.min_piece:
+                self._cut()
+            elif self.guess is None:
+                task = self.stream.transcribe(self.frames)
+                task.add_done_callback(self._guessed)
+                self.guess = (task, self.pending)
+
+    def _drop_guess(self) -> None:
+        if self.guess is not None:
+            self.guess[0].cancel()
+            self.guess = None
 
     def _cut(self) -> None:
+        self._drop_guess()
         task = self.stream.transcribe(self.frames)
+        self._add(task, self.pending)
+
+    def _add(self, task: asyncio.Task[SpeechEvent], seconds: float) -> None:
         task.add_done_callback(lambda _: self._report())
-        self.pieces.append((task, self.pending))
-        log.debug("early transcription: piece %d, %.1f s", len(self.pieces), self.pending)
+        self.pieces.append((task, seconds))
+        log.debug("early transcription: piece %d, %.1f s", len(self.pieces), seconds)
         self.frames, self.pending, self.spoke_since_cut = [], 0.0, False
 
     def _report(self) -> None:
@@ -182,10 +201,24 @@ class _Utterance:
         if data is not None:
             self.stream._event_ch.send_nowait(SpeechEvent(SpeechEventType.INTERIM_TRANSCRIPT, alternatives=[data]))
 
+    def _guessed(self, task: asyncio.Task[SpeechEvent]) -> None:
+        """The answer so far, with the guess, as an interim transcript (the pause may be its end: the agent's
+        listeners get its last words before the VAD has made sure)."""
+        if (self.finished or self.guess is None or self.guess[0] is not task or task.cancelled()
+                or task.exception() or not all(p.done() and not p.cancelled() and not p.exception()
+                                                for p, _ in self.pieces)):
+            return
+        data = _joined([(piece.result(), seconds) for piece, seconds in self.pieces] + [(task.result(), self.guess[1])])
+        if data is not None:
+            self.stream._event_ch.send_nowait(SpeechEvent(SpeechEventType.INTERIM_TRANSCRIPT, alternatives=[data]))
+
     async def finish(self) -> SpeechData | None:
         """The whole utterance's transcript: the last piece, then every piece's text in order."""
         self.finished = True
-        if self.spoke_since_cut or not self.pieces:  # after a cut in the final silence there is nothing left
+        if self.guess is not None:  # the speech ended at the pause the guess was sent at: it is the last piece
+            guess, self.guess = self.guess, None
+            self._add(*guess)
+        elif self.spoke_since_cut or not self.pieces:  # after a cut in the final silence there is nothing left
             self._cut()
         try:
             events = await asyncio.gather(*(task for task, _ in self.pieces))
@@ -195,7 +228,9 @@ class _Utterance:
 
     async def cancel(self) -> None:
         self.finished = True
-        await utils.aio.cancel_and_wait(*(task for task, _ in self.pieces if not task.done()))
+        guess = [self.guess[0]] if self.guess is not None else []
+        self.guess = None
+        await utils.aio.cancel_and_wait(*(task for task, _ in self.pieces if not task.done()), *guess)
 
 
 def _joined(pieces: list[tuple[SpeechEvent, float]]) -> SpeechData | None:

@@ -34,8 +34,10 @@ from livekit.plugins import deepgram, openai, silero
 
 from pipeline.early_stt import EarlyTranscription
 from pipeline.inline_vad import InlineSileroVAD
+from pipeline.local.weights import ensure_gguf
 from pipeline.registry import BuildContext, Kind, ProviderError, build_one, check_one, register
 from pipeline.settings import FallbackSettings, ProfileSettings, ProviderSpec
+from pipeline.turn_lm import CompletionModel, LanguageTurnDetector
 from pipeline.turn_text import TextCuedTurnDetector
 
 log = logging.getLogger(__name__)
@@ -50,13 +52,13 @@ DEFAULT_OPENAI_VOICE = "coral"  # the seed's voice
 @dataclass
 class ProviderStack:
     """What an AgentSession is built from; `stt`, `tts` and `vad` are None for a text-only session, `turn_detector`
-    unless the profile's `turn_detection` is `turn-detector`."""
+    unless the profile's `turn_detection` is `turn-detector` or `language-model`."""
 
     llm: llm.LLM
     stt: stt.STT | None = None
     tts: tts.TTS | None = None
     vad: vad.VAD | None = None
-    turn_detector: inference.TurnDetector | None = None
+    turn_detector: inference.TurnDetector | LanguageTurnDetector | None = None
 
     def for_session(self) -> ProviderStack:
         """This stack for one more session: the same providers, but a VAD and a turn detector object of its own.
@@ -72,22 +74,57 @@ class ProviderStack:
         >>> stack.for_session().vad is stack.vad                                         # doctest: +SKIP
         False
         """
-        detector = self.turn_detector and _turn_detector(self.turn_detector._opts.thresholds.overrides,
-                                                         text_cues=isinstance(self.turn_detector, TextCuedTurnDetector))
+        detector = self.turn_detector
+        if isinstance(detector, LanguageTurnDetector):
+            detector = detector.for_session()
+        elif detector is not None:
+            detector = _turn_detector(detector._opts.thresholds.overrides,
+                                      text_cues=isinstance(detector, TextCuedTurnDetector))
         return dataclasses.replace(self, vad=_own_vad(self.vad), turn_detector=detector)
 
 
-def _own_vad(shared: vad.VAD | None) -> vad.VAD | None:
-    """Another VAD object over the same loaded model and options; a VAD of another kind is returned as it is."""
+def _own_vad(shared: vad.VAD | None, *, min_silence: float = 0.0) -> vad.VAD | None:
+    """Another VAD object over the same loaded model and options, hearing a pause only once it has lasted
+    `min_silence` seconds (or its own minimum, if longer); a VAD of another kind is returned as it is."""
     if isinstance(shared, silero.VAD):
         # the plugin has no public way to share a loaded model between VAD objects; its constructor takes both
-        return silero.VAD(session=shared._onnx_session, opts=shared._opts)
+        opts = shared._opts
+        return silero.VAD(session=shared._onnx_session, opts=dataclasses.replace(
+            opts, min_silence_duration=max(opts.min_silence_duration, min_silence)))
     if isinstance(shared, inference.VAD):
         # its options dataclass has the constructor's field names; the executor (if any) is shared too
-        return inference.VAD(**dataclasses.asdict(shared._opts), executor=shared._executor)
+        options = dataclasses.asdict(shared._opts)
+        options["min_silence_duration"] = max(options["min_silence_duration"], min_silence)
+        return inference.VAD(**options, executor=shared._executor)
     if isinstance(shared, InlineSileroVAD):
-        return InlineSileroVAD(**dataclasses.asdict(shared.options))
+        options = dataclasses.asdict(shared.options)
+        options["min_silence_duration"] = max(options["min_silence_duration"], min_silence)
+        return InlineSileroVAD(**options)
     return shared
+
+
+def turn_vad(built: vad.VAD | None, profile: ProfileSettings) -> vad.VAD | None:
+    """The VAD of a profile's sessions (`built` from its `vad` entry): speech ends only after the profile's shortest
+    end-of-turn silence (`endpointing.min_delay`), counted in the audio.
+
+    LiveKit waits for that silence on the wall clock from the VAD's end of speech. On a busy machine audio frames
+    reach the VAD late, so a short pause (a comma: 0.2-0.4 s in Piper's voice) plus a stall of the event loop
+    looked like the end of the answer, and the candidate was cut off mid-sentence. A VAD that ends speech only after
+    `min_delay` of silence in the audio leaves no wall-clock wait: no stall adds to a pause. Text cues and the turn
+    detector still lengthen the wait to `max_delay`. The STT's utterances end at the same moments (one VAD setting
+    for both), so each utterance's final transcript follows its end of speech; early transcription sends the last
+    words to the STT at the first short pause, while this silence is still being waited for. With
+    `turn_detection: stt` the STT ends turns and the VAD is left as it is.
+
+    >>> from pipeline.settings import ProfileSettings
+    >>> profile = ProfileSettings.model_validate({"stt": {"provider": "x"}, "llm": {"provider": "x"},
+    ...                                           "tts": {"provider": "x"}, "endpointing": {"min_delay": 0.5}})
+    >>> turn_vad(InlineSileroVAD(min_silence_duration=0.25), profile).min_silence_duration
+    0.5
+    """
+    if profile.turn_detection == "stt":
+        return built
+    return _own_vad(built, min_silence=profile.endpointing.min_delay)
 
 
 def _turn_detector(unlikely_threshold: NotGivenOr[float | dict[str, float]], *,
@@ -275,7 +312,7 @@ def build_stack(
     fb = profile.fallback
     stack = ProviderStack(llm=_llm_chain(built["llm"], fb))
     if audio:
-        stack.vad = built["vad"][0]
+        stack.vad = turn_vad(built["vad"][0], profile)
         stack.stt = _stt_chain(built["stt"], profile, stack.vad)
         stack.tts = _tts_chain(built["tts"], fb)
         if profile.turn_detection == "turn-detector":
@@ -283,7 +320,20 @@ def build_stack(
             threshold = profile.turn_detector.unlikely_threshold
             stack.turn_detector = _turn_detector(NOT_GIVEN if threshold is None else threshold,
                                                  text_cues=profile.text_cues)
+        elif profile.turn_detection == "language-model":
+            stack.turn_detector = language_turn_detector(profile, ctx)
     return stack
+
+
+def language_turn_detector(profile: ProfileSettings, ctx: BuildContext) -> LanguageTurnDetector:
+    """The words-reading turn detector of `turn_detection: language-model`, its model loaded now (once per process)."""
+    settings = profile.turn_model
+    try:
+        path = ensure_gguf(settings.model, ctx.cache_dir)
+    except ProviderError as exc:
+        raise ProviderError(f"turn_model: {exc}") from None
+    return LanguageTurnDetector(CompletionModel.load(path, settings.n_threads),
+                                unlikely_threshold=settings.unlikely_threshold)
 
 
 async def stop_services(ctx: BuildContext) -> None:

@@ -90,12 +90,14 @@ class InterviewSetup:
 def session_options(profile: ProfileSettings, stack: ProviderStack) -> dict[str, Any]:
     """AgentSession options from a provider profile (turn detection, endpointing)."""
     detector = stack.stt if profile.turn_detection == "stt" else stack.vad
-    # turn-detector: the stack's model object (its own per session, see ProviderStack.for_session), text-cued when
-    # the profile says so; vad with text cues: the words alone lengthen the wait (pipeline/turn_text.py)
+    # turn-detector and language-model: the stack's detector object (its own per session, see
+    # ProviderStack.for_session), the audio model text-cued when the profile says so; vad with text cues: the words
+    # alone lengthen the wait (pipeline/turn_text.py)
     mode: Any = profile.turn_detection
-    if profile.turn_detection == "turn-detector":
+    if profile.turn_detection in ("turn-detector", "language-model"):
         mode = stack.turn_detector
-        if profile.text_cues and mode is not None and not isinstance(mode, TextCuedTurnDetector):
+        if (profile.turn_detection == "turn-detector" and profile.text_cues and mode is not None
+                and not isinstance(mode, TextCuedTurnDetector)):
             raise ValueError("text_cues: the stack's turn detector is not a TextCuedTurnDetector")
     elif profile.turn_detection == "vad" and profile.text_cues:
         mode = TextTurnDetector()

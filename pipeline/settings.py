@@ -46,8 +46,8 @@ class FallbackSettings(Strict):
 
 class EndpointingSettings(Strict):
     """When a candidate's turn is over: silence after speech, in seconds. With `turn_detection: vad` every turn
-    ends after `min_delay`; with `turn-detector`, after `min_delay` when the model hears a finished turn and after
-    `max_delay` when it hears the candidate mid-thought."""
+    ends after `min_delay`; with `turn-detector` or `language-model`, after `min_delay` when the model hears (or
+    reads) a finished turn and after `max_delay` when the candidate is mid-thought."""
 
     min_delay: float = Field(default=0.5, ge=0, le=10)
     max_delay: float = Field(default=3.0, ge=0, le=30)
@@ -61,6 +61,18 @@ class TurnDetectorSettings(Strict):
         default=None, gt=0, lt=1,
         description="end-of-turn probability below which the candidate is heard as mid-thought (waits max_delay); "
                     "default: LiveKit's calibrated value per language (0.36 for English)")
+
+
+class TurnModelSettings(Strict):
+    """The language model that reads the candidate's words for the end of their turn (`turn_detection:
+    language-model`, pipeline/turn_lm.py): a `llama-cpp` GGUF model, run in the worker process."""
+
+    model: str = Field(default="qwen2.5-coder-0.5b", description="a llama-cpp model name (pipeline/local/weights.py)")
+    unlikely_threshold: float = Field(
+        default=0.01, gt=0, lt=1,
+        description="probability of the answer ending after the words so far below which the candidate is heard as "
+                    "mid-thought (waits endpointing.max_delay)")
+    n_threads: int | None = Field(default=None, ge=1, le=64, description="default: every core")
 
 
 class EarlyTranscriptionSettings(Strict):
@@ -79,16 +91,19 @@ class ProfileSettings(Strict):
     llm: ProviderChain
     tts: ProviderChain
     vad: ProviderSpec = Field(default_factory=lambda: ProviderSpec(provider="silero-inline"))
-    turn_detection: Literal["vad", "stt", "turn-detector"] = Field(
+    turn_detection: Literal["vad", "stt", "turn-detector", "language-model"] = Field(
         default="vad",
         description="vad: a turn ends after a fixed silence; stt: when the STT says so; turn-detector: LiveKit's "
-                    "audio end-of-turn model decides how long the silence must be (see endpointing)")
+                    "audio end-of-turn model decides how long the silence must be (see endpointing); language-model: "
+                    "the words do, read by the text cues and then by a small language model (turn_model)")
     turn_detector: TurnDetectorSettings = Field(default_factory=TurnDetectorSettings)
+    turn_model: TurnModelSettings = Field(default_factory=TurnModelSettings)
     text_cues: bool = Field(
         default=False,
         description="with turn_detection vad or turn-detector: a transcript ending on a word no sentence ends on "
                     "(and, because, the, to, was, um...: engine/turn_words.yaml) waits endpointing.max_delay, "
-                    "whatever the pause sounds like; any other ending is left to the detector")
+                    "whatever the pause sounds like; any other ending is left to the detector (language-model "
+                    "always reads the words so)")
     endpointing: EndpointingSettings = Field(default_factory=EndpointingSettings)
     early_transcription: EarlyTranscriptionSettings = Field(default_factory=EarlyTranscriptionSettings)
     fallback: FallbackSettings = Field(default_factory=FallbackSettings)
@@ -124,7 +139,7 @@ class ProfileSettings(Strict):
     def _text_cues_need_endpointing(self) -> ProfileSettings:
         # with `stt` the STT alone ends the turn: there is no silence for the transcript to lengthen
         if self.text_cues and self.turn_detection == "stt":
-            raise ValueError("text_cues needs turn_detection: vad or turn-detector")
+            raise ValueError("text_cues needs turn_detection: vad, turn-detector or language-model")
         return self
 
     @model_validator(mode="after")

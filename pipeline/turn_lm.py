@@ -136,8 +136,9 @@ class LanguageTurnDetector(Hearing):
         self.turn_model = model
         self.threshold = unlikely_threshold
         self.words = words
-        self._question = ""
+        self._session: AgentSession | None = None
         self._said: list[str] = []  # this turn's final transcripts so far
+        self._read: dict[tuple[str, str], asyncio.Future[float]] = {}  # (question, words) -> probability, this turn
         self._reading: asyncio.Task[None] | None = None
         self._newest = ""  # the newest text not read yet
 
@@ -160,15 +161,17 @@ class LanguageTurnDetector(Hearing):
 
     def listen(self, session: AgentSession) -> None:
         super().listen(session)
+        self._session = session
         session.on("conversation_item_added", self._item_added)
 
     def _item_added(self, ev: ConversationItemAddedEvent) -> None:
-        if not isinstance(ev.item, llm.ChatMessage):
-            return
-        if ev.item.role == "assistant":
-            self._question = ev.item.text_content or ""
-        elif ev.item.role == "user":
-            self._said = []  # the turn is committed
+        if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "user":
+            self._said, self._read = [], {}  # the turn is committed
+
+    def _question(self) -> str:
+        """What the agent said last (the end-of-turn decision reads the agent's chat context too)."""
+        agent = self._session.current_agent if self._session is not None else None
+        return _last(agent.chat_ctx, "assistant") if agent is not None else ""
 
     def heard(self, ev: UserInputTranscribedEvent) -> None:
         super().heard(ev)
@@ -186,22 +189,29 @@ class LanguageTurnDetector(Hearing):
     async def _read_newest(self) -> None:
         while self._newest:
             text, self._newest = self._newest, ""
-            await asyncio.to_thread(self._probability, self._question, text)
+            await self._probability(self._question(), text)
 
-    def _probability(self, question: str, said: str) -> float:
+    async def _probability(self, question: str, said: str) -> float:
+        """Read once per turn and text: the end of the turn awaits the reading begun when its words came."""
         assert self.turn_model is not None
-        return self.turn_model.end_probability(question, said)
+        key = (question, said)
+        if key not in self._read:
+            self._read[key] = asyncio.ensure_future(asyncio.to_thread(self.turn_model.end_probability, question, said))
+        # shielded: a decision cancelled by new speech leaves the reading to whoever needs it next
+        return await asyncio.shield(self._read[key])
 
     async def predict_end_of_turn(self, chat_ctx: llm.ChatContext, *, timeout: float | None = None) -> float:
-        messages = chat_ctx.messages()
-        said = next((m.text_content or "" for m in reversed(messages) if m.role == "user"), "")
+        said = _last(chat_ctx, "user")
         if self.unfinished(said):
             return 0.0
         if self.turn_model is None:
             return 1.0
-        question = next((m.text_content or "" for m in reversed(messages) if m.role == "assistant"), self._question)
         started = time.perf_counter()
-        probability = await asyncio.to_thread(self._probability, question, said)
+        probability = await self._probability(_last(chat_ctx, "assistant"), said)
         log.debug("turn model: %.3f after %r (%.0f ms)", probability, said[-40:],
                   1000 * (time.perf_counter() - started))
         return probability
+
+
+def _last(chat_ctx: llm.ChatContext, role: str) -> str:
+    return next((m.text_content or "" for m in reversed(chat_ctx.messages()) if m.role == role), "")

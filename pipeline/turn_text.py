@@ -53,6 +53,7 @@ class Hearing:
     # turn's transcript and decides on the turn only once one has arrived), so no per-turn reset is needed
     last_transcript: str = ""
     words_pending: bool = False  # the candidate spoke since that transcript: its words are not in yet
+    speaking: bool = False  # the session's VAD hears speech now
 
     def listen(self, session: AgentSession) -> None:
         """Hear `session`'s final transcripts and speech starts (one detector per session: see
@@ -63,10 +64,13 @@ class Hearing:
     def heard(self, ev: UserInputTranscribedEvent) -> None:
         if ev.is_final and ev.transcript.strip():
             self.last_transcript = ev.transcript
-            self.words_pending = False
+            # the STT's VAD ends an utterance where the session's does (pipeline.providers.turn_vad), so a final
+            # transcript that comes while the candidate speaks is the one before: the new words are still pending
+            self.words_pending = self.speaking
 
     def state_changed(self, ev: UserStateChangedEvent) -> None:
-        if ev.new_state == "speaking":
+        self.speaking = ev.new_state == "speaking"
+        if self.speaking:
             self.words_pending = True
 
     def unfinished(self, said: str | None = None) -> bool:

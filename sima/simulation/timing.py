@@ -9,8 +9,8 @@ was played, the agent's speaker when each reply's first frame was, so every answ
 >>> timing.answer(start=10.0, end=14.0); timing.reply(14.8)      # answered 0.8 s after the last word
 >>> timing.answer(start=20.0, end=25.0); timing.reply(22.5)      # the agent spoke over the answer
 >>> timing.reply(26.0)
->>> summary = timing.summary(); summary.delays_s, summary.talk_overs
-([0.8, 1.0], 1)
+>>> summary = timing.summary(); summary.answers, summary.delays_s, summary.talk_overs
+(2, [0.8, 1.0], 1)
 """
 
 from __future__ import annotations
@@ -34,9 +34,11 @@ def voiced_seconds(samples: np.ndarray, rate: int) -> float:
 
 
 class ReplyTimingSummary(BaseModel):
-    """`delays_s`: per answer that got a reply, seconds from its last voiced sample to the reply's first audio;
-    `talk_overs`: answers the agent began a reply during (not in `delays_s`: its reply to the rest is counted)."""
+    """`answers`: the answers the candidate spoke; `delays_s`: per answer that got a reply, seconds from its last
+    voiced sample to the reply's first audio; `talk_overs`: answers the agent began a reply during (not in
+    `delays_s`: its reply to the rest is counted)."""
 
+    answers: int = 0
     delays_s: list[float]
     talk_overs: int
 
@@ -66,4 +68,4 @@ class ReplyTiming:
             next_start = answers[i + 1][0] if i + 1 < len(answers) else float("inf")
             if after < len(self.replies) and self.replies[after] < next_start:
                 delays.append(round(self.replies[after] - end, 3))
-        return ReplyTimingSummary(delays_s=delays, talk_overs=talk_overs)
+        return ReplyTimingSummary(answers=len(answers), delays_s=delays, talk_overs=talk_overs)

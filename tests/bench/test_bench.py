@@ -130,14 +130,14 @@ def test_turn_speech_puts_pauses_of_the_lengths_asked_where_the_answer_marks_the
 async def test_turn_detection_on_one_answer_with_every_setting() -> None:
     settings = turn_detection.compared()
     assert {(s.profile.turn_detection, s.profile.text_cues) for s in settings} == {
-        ("vad", False), ("vad", True), ("turn-detector", False), ("turn-detector", True)}
+        ("vad", False), ("vad", True), ("turn-detector", False), ("turn-detector", True), ("language-model", False)}
     from bench.turn_speech import load_answers, speak
 
     # "... in Go and | we moved it to Kubernetes last year because | the old machines could not keep up."
     clip = speak(load_answers()[0], "piper", [0.5, 2.0])
     outcomes = await turn_detection.measure(settings, [clip])
     figures = turn_detection.summarise(outcomes, settings)
-    assert figures["turn_pauses"] == 2 and figures["turn_alt_pauses"] == 2 and len(figures["turn_settings"]) == 4
+    assert figures["turn_pauses"] == 2 and figures["turn_alt_pauses"] == 2 and len(figures["turn_settings"]) == 5
     assert figures["turn_detection"] == settings[0].name and figures["turn_eou_delay_s_p50"] > 0
     assert figures["turn_text_unfinished_share"] == {"thinking_pauses": 1.0, "sentence_end_pauses": None, "ends": 0.0}
     by = {(s.profile.turn_detection, s.profile.text_cues): o for o, s in zip(outcomes, settings, strict=True)}
@@ -146,8 +146,9 @@ async def test_turn_detection_on_one_answer_with_every_setting() -> None:
     # both pauses follow a word no sentence ends on ("and", "because"): with text cues the turn waits 2.5 s, so
     # neither is cut, whatever the audio model heard; the answer's end ("keep up.") is left to the detector
     assert by["vad", True].cut == [False, False] and by["turn-detector", True].cut == [False, False]
-    assert by["vad", True].eou_delay < 1.5
-    for detector in (by["turn-detector", False], by["turn-detector", True]):
+    assert by["language-model", False].cut == [False, False]  # it reads the words first
+    assert by["vad", True].eou_delay < 1.5 and by["language-model", False].eou_delay < 1.5
+    for detector in (by["turn-detector", False], by["turn-detector", True], by["language-model", False]):
         heard = [p for p in [*detector.pause_probability, detector.end_probability] if p is not None]
         assert heard and all(0 <= p <= 1 for p in heard)
 

@@ -109,15 +109,48 @@ async def test_what_the_first_pieces_said_comes_as_interim_transcripts_while_the
 
 
 @pytest.mark.parametrize(("pause", "min_piece"), [(0.45, 2.0), (0.2, 5.0)], ids=["short-pause", "short-piece"])
-async def test_one_request_per_utterance_without_a_long_enough_pause_and_piece(pause: float, min_piece: float) -> None:
+async def test_one_piece_per_utterance_without_a_long_enough_pause_and_piece(pause: float, min_piece: float) -> None:
     samples, rate = answer(pause=0.1)
-    async with ScriptedOpenAI(lambda body: None, transcriber=lambda wav: "Ada, twice.") as server:  # type: ignore[arg-type]
+    requested: list[tuple[float, float]] = []  # (when, seconds of audio)
+
+    def transcriber(wav: bytes) -> str:
+        requested.append((time.monotonic(), wav_seconds(wav)))
+        return "Ada, twice."
+
+    async with ScriptedOpenAI(lambda body: None, transcriber=transcriber) as server:  # type: ignore[arg-type]
         whisper = openai.STT(base_url=server.base_url, api_key="test", model="whisper-1")
         adapter = EarlyTranscription(stt=whisper, vad=silero.VAD.load(), pause=pause, min_piece=min_piece)
         events = await hear(adapter, samples, rate)
-        assert len(server.transcriptions) == 1
     finals = [ev for _, ev in events if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT]
     assert [ev.alternatives[0].text for ev in finals] == ["Ada, twice."]
+    speech = (len(samples) - rate - rate // 4) / rate  # both sentences and the pause between them
+    last_len = requested[-1][1]
+    assert last_len >= speech - 0.3, "the transcript came from one request holding the whole utterance"
+    if pause < 0.3:  # the pause between the sentences was a guess too, dropped when the candidate went on
+        assert len(requested) == 2 and requested[0][1] < last_len - 2.0
+    else:
+        assert len(requested) == 1
+
+
+async def test_a_short_last_piece_goes_to_the_stt_at_the_pause_before_the_speech_is_over() -> None:
+    samples, rate = answer(pause=0.6)  # a pause the VAD ends the utterance at: two utterances, two transcripts
+    requested: list[float] = []
+
+    def transcriber(wav: bytes) -> str:
+        requested.append(time.monotonic())
+        return "Ada."
+
+    async with ScriptedOpenAI(lambda body: None, transcriber=transcriber) as server:  # type: ignore[arg-type]
+        whisper = openai.STT(base_url=server.base_url, api_key="test", model="whisper-1")
+        vad = silero.VAD.load(min_silence_duration=0.5)
+        adapter = EarlyTranscription(stt=whisper, vad=vad, pause=0.2, min_piece=5.0)
+        events = await hear(adapter, samples, rate)
+    ends = [at for at, ev in events if ev.type == stt.SpeechEventType.END_OF_SPEECH]
+    finals = [at for at, ev in events if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT]
+    assert len(ends) == len(finals) == len(requested) == 2
+    for asked, ended, final in zip(requested, ends, finals, strict=True):
+        assert asked < ended - 0.2, "sent at the 0.2 s pause, not once the VAD's 0.5 s had passed"
+        assert final >= ended
 
 
 async def test_nothing_heard_gives_no_transcript() -> None:

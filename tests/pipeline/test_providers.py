@@ -135,12 +135,12 @@ def test_native_vad_and_turn_detector_are_per_session_objects_with_the_same_sett
         no_network: None, provider: str, kind: type) -> None:
     profile = ProfileSettings.model_validate({
         "stt": {"provider": "openai"}, "llm": {"provider": "openai"}, "tts": {"provider": "openai"},
-        "vad": {"provider": provider, "options": {"min_silence_duration": 0.4}},
+        "vad": {"provider": provider, "options": {"min_silence_duration": 0.7}},
         "turn_detection": "turn-detector", "turn_detector": {"unlikely_threshold": 0.3}})
     stack = build_stack(profile, BuildContext(env=PLACEHOLDER_KEYS), "profiles.x")
     one, two = stack.for_session(), stack.for_session()
     for s in (stack, one, two):
-        assert isinstance(s.vad, kind) and s.vad.min_silence_duration == 0.4
+        assert isinstance(s.vad, kind) and s.vad.min_silence_duration == 0.7  # above min_delay: kept
         assert isinstance(s.turn_detector, inference.TurnDetector) and s.turn_detector.model == "turn-detector-v1-mini"
     assert len({id(stack.vad), id(one.vad), id(two.vad)}) == 3
     assert len({id(stack.turn_detector), id(one.turn_detector), id(two.turn_detector)}) == 3
@@ -152,6 +152,10 @@ def test_native_vad_and_turn_detector_are_per_session_objects_with_the_same_sett
                            "profiles.x")
     assert vad_only.turn_detector is None and session_options(profile.model_copy(update={"turn_detection": "vad"}),
                                                               vad_only)["turn_handling"]["turn_detection"] == "vad"
+    # a shorter VAD silence than min_delay is raised to it, for the session and the STT alike (turn_vad)
+    short = build_stack(profile.model_copy(update={"vad": profile.vad.model_copy(
+        update={"options": {"min_silence_duration": 0.25}})}), BuildContext(env=PLACEHOLDER_KEYS), "profiles.x")
+    assert short.vad.min_silence_duration == short.for_session().vad.min_silence_duration == 0.5
 
 
 @pytest.mark.parametrize("provider", ["silero-native", "silero-inline"])

@@ -75,7 +75,7 @@ async def test_the_text_only_detector_reads_the_users_last_message() -> None:
 def test_text_cues_are_a_validated_profile_setting() -> None:
     assert profile().text_cues is False
     assert profile(turn_detection="vad", text_cues=True).text_cues
-    with pytest.raises(ValueError, match="text_cues needs turn_detection: vad or turn-detector"):
+    with pytest.raises(ValueError, match="text_cues needs turn_detection: vad, turn-detector or language-model"):
         profile(turn_detection="stt", text_cues=True)
 
 
@@ -107,8 +107,16 @@ async def test_a_session_using_the_cued_detector_feeds_it_its_final_transcripts(
     assert not detector.unfinished()
     session.emit("user_state_changed", UserStateChangedEvent(old_state="listening", new_state="speaking"))
     assert detector.unfinished()
+    # a final transcript while the candidate speaks is of the utterance before: the new words are not in
+    session.emit("user_input_transcribed", final("It was a full disk, so"))
+    assert detector.words_pending
+    session.emit("user_state_changed", UserStateChangedEvent(old_state="speaking", new_state="listening"))
     session.emit("user_input_transcribed", final("The hardest part of that project was"))
     assert detector.unfinished() and not detector.words_pending
+    session.emit("user_state_changed", UserStateChangedEvent(old_state="listening", new_state="speaking"))
+    session.emit("user_state_changed", UserStateChangedEvent(old_state="speaking", new_state="listening"))
+    session.emit("user_input_transcribed", final("It held."))
+    assert not detector.unfinished()
     words_only = TextTurnDetector()
     vad_session = AgentSession(llm=openai.LLM(api_key="k"), vad=inference.VAD(),
                                turn_handling={"turn_detection": words_only})

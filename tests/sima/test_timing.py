@@ -27,6 +27,7 @@ def test_each_answer_is_timed_to_the_first_reply_after_its_last_word() -> None:
     summary = timing.summary()
     assert summary.delays_s == [0.6, 1.1]
     assert summary.talk_overs == 1
+    assert summary.answers == 3  # every answer spoken, replied to or not
 
 
 def test_a_reply_to_the_next_answer_is_not_this_ones() -> None:
