@@ -382,6 +382,7 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         self._last_ack = ""
         self._warm_up: asyncio.Task[None] | None = None
         self._partial = ""  # the newest interim transcript not yet drafted for
+        self._draft: Draft | None = None  # the newest draft written for this answer
         self._drafting: asyncio.Task[Draft | None] | None = None
 
     async def on_enter(self) -> None:
@@ -407,18 +408,19 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
             self._drafting = asyncio.create_task(self._draft_newest(), name="sima-ack-draft")
 
     async def _draft_newest(self) -> Draft | None:
-        written = None
         while self._partial:
             answer, self._partial = self._partial, ""
+            if self._draft is not None and self._draft.covers(answer):
+                continue  # the draft in hand stands for this much of the answer: the model stays free for the turn
             phase = self.driver.engine.phase or Phase.WRAP_UP
-            written = await draft(self._text_llm(), self.driver.prompts, answer, phase=phase.value,
-                                  tag=self.driver.engine.wants_judgement(answer))
-        return written
+            self._draft = await draft(self._text_llm(), self.driver.prompts, answer, phase=phase.value,
+                                      tag=self.driver.engine.wants_judgement(answer)) or self._draft
+        return self._draft
 
     async def _take_draft(self, *, wanted: bool) -> Draft | None:
         """The draft for the answer just given, if `wanted` (waiting for one being written: the model is busy with
         it anyway); drafting stops either way."""
-        task, self._drafting, self._partial = self._drafting, None, ""
+        task, self._drafting, self._partial, self._draft = self._drafting, None, "", None
         if task is None or not wanted:
             if task is not None:
                 task.cancel()

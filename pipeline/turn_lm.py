@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 SYSTEM = "You are interviewing a candidate for a job."
 END_TEXTS = (".", "!", "?")  # besides the end of the message: what the model may write where the answer ends
 N_CTX = 2048  # tokens: a question and a long answer (a 2-minute answer is about 400)
+CHUNK = 16  # tokens read at a time: another request waits at most this long for a reading that gives way
 _TRAILING = ".,;:!?…-–— "
 _loaded: dict[tuple[Path, int | None], CompletionModel] = {}
 _loading = threading.Lock()
@@ -83,6 +84,8 @@ class CompletionModel:
         self._llama = Llama(str(path), n_ctx=N_CTX, n_threads=n_threads or os.cpu_count() or 1, verbose=False,
                             logits_all=False)
         self._lock = threading.Lock()
+        self._count = threading.Lock()
+        self._waiting = 0  # requests waiting for the model
         vocab = self._llama.n_vocab()
         ends = [self._llama.tokenize(b"<|im_end|>", add_bos=False, special=True)[0]]
         ends += [self._llama.tokenize(text.encode(), add_bos=False)[0] for text in END_TEXTS]
@@ -99,11 +102,19 @@ class CompletionModel:
                 _loaded[key] = cls(path, n_threads=n_threads)
             return _loaded[key]
 
-    def end_probability(self, question: str, said: str) -> float:
-        """P(the candidate's message ends after `said`), in answer to `question` (blocking: call it in a thread)."""
+    def end_probability(self, question: str, said: str, *, give_way: bool = False) -> float | None:
+        """P(the candidate's message ends after `said`), in answer to `question` (blocking: call it in a thread).
+
+        With `give_way`, a reading done only to fill the cache stops (None) as soon as another request waits: what
+        it has read stays cached, and a turn's decision never waits more than one :data:`CHUNK` for it.
+        """
         tokens = self._llama.tokenize(prompt(question, said).encode(), add_bos=False, special=True)
         tokens = tokens[-(N_CTX - 1):]
+        with self._count:
+            self._waiting += 1
         with self._lock:
+            with self._count:
+                self._waiting -= 1
             model = self._llama
             # the context cache holds the previous request's tokens: only those after the common start are read
             cached = model.input_ids[:model.n_tokens]
@@ -113,7 +124,11 @@ class CompletionModel:
                     break
                 common += 1
             model.n_tokens = min(common, len(tokens) - 1)  # the last token is read again: its logits are needed
-            model.eval(tokens[model.n_tokens:])
+            rest = tokens[model.n_tokens:]
+            for i in range(0, len(rest), CHUNK):
+                if give_way and self._waiting:
+                    return None
+                model.eval(rest[i:i + CHUNK])
             logits = np.ctypeslib.as_array(model._ctx.get_logits(), shape=(self._vocab,))
             top = logits.max()
             weights = np.exp(logits - top)
@@ -164,13 +179,22 @@ class LanguageTurnDetector(Hearing):
         self._session = session
         session.on("conversation_item_added", self._item_added)
 
+    async def aclose(self) -> None:
+        """Wait for the reading under way (a model call in a thread cannot be cancelled)."""
+        if self._reading is not None:
+            await self._reading
+        await asyncio.gather(*self._read.values(), return_exceptions=True)
+
     def _item_added(self, ev: ConversationItemAddedEvent) -> None:
         if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "user":
             self._said, self._read = [], {}  # the turn is committed
 
     def _question(self) -> str:
         """What the agent said last (the end-of-turn decision reads the agent's chat context too)."""
-        agent = self._session.current_agent if self._session is not None else None
+        try:
+            agent = self._session.current_agent if self._session is not None else None
+        except RuntimeError:  # the session has not started (or has stopped) its agent
+            return ""
         return _last(agent.chat_ctx, "assistant") if agent is not None else ""
 
     def heard(self, ev: UserInputTranscribedEvent) -> None:
@@ -189,16 +213,23 @@ class LanguageTurnDetector(Hearing):
     async def _read_newest(self) -> None:
         while self._newest:
             text, self._newest = self._newest, ""
-            await self._probability(self._question(), text)
+            await self._probability(self._question(), text, give_way=True)
 
-    async def _probability(self, question: str, said: str) -> float:
-        """Read once per turn and text: the end of the turn awaits the reading begun when its words came."""
+    async def _probability(self, question: str, said: str, *, give_way: bool = False) -> float | None:
+        """Read once per turn and text: the end of the turn awaits the reading begun when its words came (unless
+        that reading gave way to another request: then it reads them itself)."""
         assert self.turn_model is not None
         key = (question, said)
         if key not in self._read:
-            self._read[key] = asyncio.ensure_future(asyncio.to_thread(self.turn_model.end_probability, question, said))
+            self._read[key] = asyncio.ensure_future(asyncio.to_thread(
+                self.turn_model.end_probability, question, said, give_way=give_way))
         # shielded: a decision cancelled by new speech leaves the reading to whoever needs it next
-        return await asyncio.shield(self._read[key])
+        probability = await asyncio.shield(self._read[key])
+        if probability is None:
+            self._read.pop(key, None)
+            if not give_way:
+                return await self._probability(question, said)
+        return probability
 
     async def predict_end_of_turn(self, chat_ctx: llm.ChatContext, *, timeout: float | None = None) -> float:
         said = _last(chat_ctx, "user")
@@ -208,6 +239,7 @@ class LanguageTurnDetector(Hearing):
             return 1.0
         started = time.perf_counter()
         probability = await self._probability(_last(chat_ctx, "assistant"), said)
+        assert probability is not None  # a decision's own reading never gives way
         log.debug("turn model: %.3f after %r (%.0f ms)", probability, said[-40:],
                   1000 * (time.perf_counter() - started))
         return probability

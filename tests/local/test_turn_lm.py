@@ -16,7 +16,7 @@ from pipeline.session import session_options
 from pipeline.settings import ProfileSettings
 from pipeline.turn_lm import CompletionModel, LanguageTurnDetector
 
-THRESHOLD = 0.01  # the shipped unlikely_threshold (pipeline/settings.py TurnModelSettings)
+THRESHOLD = 0.005  # the shipped unlikely_threshold (pipeline/settings.py TurnModelSettings)
 QUESTION = "Tell me about a production incident you handled."
 # none of these is in bench/data/turn_answers.yaml: the detector is not tested on what it was tuned on
 MID_THOUGHT = [
@@ -78,6 +78,7 @@ async def test_the_detector_reads_the_words_first_then_the_model(turn_model: Com
     assert await detector.predict_end_of_turn(turn(MID_THOUGHT[0])) < THRESHOLD
     assert await detector.predict_end_of_turn(turn(FINISHED[0])) > THRESHOLD
     assert await detector.unlikely_threshold(None) == THRESHOLD
+    await detector.aclose()
 
 
 def test_a_language_model_profile_loads_the_model_once_and_gives_each_session_a_detector(
@@ -93,3 +94,20 @@ def test_a_language_model_profile_loads_the_model_once_and_gives_each_session_a_
     assert one.turn_detector.turn_model is two.turn_detector.turn_model is CompletionModel.load(gguf[0])
     turn = session_options(profile, one)["turn_handling"]
     assert turn["turn_detection"] is one.turn_detector and one.turn_detector.threshold == 0.02
+
+
+def test_a_reading_that_fills_the_cache_gives_way_to_a_decision(turn_model: CompletionModel) -> None:
+    import threading
+
+    turn_model._llama.reset()
+    long_answer = " ".join(FINISHED * 6)  # a few hundred tokens read cold: long enough to be overtaken
+    warm: list[float | None] = []
+    reader = threading.Thread(target=lambda: warm.append(
+        turn_model.end_probability(QUESTION, long_answer, give_way=True)))
+    reader.start()
+    while not turn_model._lock.locked():
+        pass
+    decided = turn_model.end_probability(QUESTION, MID_THOUGHT[1])
+    reader.join()
+    assert warm == [None], "the cache-filling reading stopped for the decision"
+    assert decided is not None and decided < THRESHOLD

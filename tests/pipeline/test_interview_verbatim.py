@@ -7,6 +7,7 @@ the TTS was asked to say can be held against the transcript.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -160,17 +161,15 @@ async def test_the_acknowledgement_is_drafted_while_the_candidate_speaks(real_ba
         heard(first)
         await wait_until(lambda: len(server.requests) == warmed + 1)
         most = INTRO.split(", with")[0]
-        heard(most)  # the next piece: a draft for more of the answer
-        await wait_until(lambda: len(server.requests) == warmed + 2)
+        heard(most)  # the next piece: the draft in hand was written for a quarter of it or more, so it stands
+        await asyncio.sleep(0.3)
         await interview.session.run(user_input=INTRO)  # the answer is over
         question = interview.engine.current_question
         said = interview.turns[-1].text
         await interview.aclose()
 
     drafts = server.requests[warmed:]
-    assert len(drafts) == 2
-    assert all(json.dumps(text) in body["messages"][0]["content"] for body, text in zip(drafts, (first, most),
-                                                                                        strict=True))
-    # the draft for most of the answer was said, with no request once the answer was over
+    assert len(drafts) == 1 and json.dumps(first) in drafts[0]["messages"][0]["content"]
+    # the draft for the first piece was said, with no request for the rest or once the answer was over
     assert question is not None and said == f"Nice to meet you, thank you. Let's move on to your experience. " \
                                             f"{question.text}"
