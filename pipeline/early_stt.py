@@ -192,23 +192,23 @@ class _Utterance:
     def _report(self) -> None:
         """While the answer goes on, what its first pieces said, as an interim transcript (a listener can start on
         it: the agent reads it into its LLM's prompt cache)."""
-        done = list(itertools.takewhile(lambda p: p[0].done() and not p[0].cancelled() and not p[0].exception(),
-                                        self.pieces))
+        done = list(itertools.takewhile(lambda p: _succeeded(p[0]), self.pieces))
         if self.finished or len(done) <= self.reported:
             return
         self.reported = len(done)
-        data = _joined([(task.result(), seconds) for task, seconds in done])
-        if data is not None:
-            self.stream._event_ch.send_nowait(SpeechEvent(SpeechEventType.INTERIM_TRANSCRIPT, alternatives=[data]))
+        self._interim(done)
 
     def _guessed(self, task: asyncio.Task[SpeechEvent]) -> None:
         """The answer so far, with the guess, as an interim transcript (the pause may be its end: the agent's
         listeners get its last words before the VAD has made sure)."""
-        if (self.finished or self.guess is None or self.guess[0] is not task or task.cancelled()
-                or task.exception() or not all(p.done() and not p.cancelled() and not p.exception()
-                                                for p, _ in self.pieces)):
+        if (self.finished or self.guess is None or self.guess[0] is not task or not _succeeded(task)
+                or not all(_succeeded(piece) for piece, _ in self.pieces)):
             return
-        data = _joined([(piece.result(), seconds) for piece, seconds in self.pieces] + [(task.result(), self.guess[1])])
+        self._interim([*self.pieces, self.guess])
+
+    def _interim(self, pieces: list[tuple[asyncio.Task[SpeechEvent], float]]) -> None:
+        """The finished `pieces`' texts, joined, as an interim transcript."""
+        data = _joined([(task.result(), seconds) for task, seconds in pieces])
         if data is not None:
             self.stream._event_ch.send_nowait(SpeechEvent(SpeechEventType.INTERIM_TRANSCRIPT, alternatives=[data]))
 
@@ -231,6 +231,10 @@ class _Utterance:
         guess = [self.guess[0]] if self.guess is not None else []
         self.guess = None
         await utils.aio.cancel_and_wait(*(task for task, _ in self.pieces if not task.done()), *guess)
+
+
+def _succeeded(task: asyncio.Task[SpeechEvent]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None
 
 
 def _joined(pieces: list[tuple[SpeechEvent, float]]) -> SpeechData | None:

@@ -86,20 +86,17 @@ class ProviderStack:
 def _own_vad(shared: vad.VAD | None, *, min_silence: float = 0.0) -> vad.VAD | None:
     """Another VAD object over the same loaded model and options, hearing a pause only once it has lasted
     `min_silence` seconds (or its own minimum, if longer); a VAD of another kind is returned as it is."""
+    def longer(opts: Any) -> Any:  # the options of any of the three, with the pause they end speech at
+        return dataclasses.replace(opts, min_silence_duration=max(opts.min_silence_duration, min_silence))
+
     if isinstance(shared, silero.VAD):
         # the plugin has no public way to share a loaded model between VAD objects; its constructor takes both
-        opts = shared._opts
-        return silero.VAD(session=shared._onnx_session, opts=dataclasses.replace(
-            opts, min_silence_duration=max(opts.min_silence_duration, min_silence)))
+        return silero.VAD(session=shared._onnx_session, opts=longer(shared._opts))
     if isinstance(shared, inference.VAD):
         # its options dataclass has the constructor's field names; the executor (if any) is shared too
-        options = dataclasses.asdict(shared._opts)
-        options["min_silence_duration"] = max(options["min_silence_duration"], min_silence)
-        return inference.VAD(**options, executor=shared._executor)
+        return inference.VAD(**dataclasses.asdict(longer(shared._opts)), executor=shared._executor)
     if isinstance(shared, InlineSileroVAD):
-        options = dataclasses.asdict(shared.options)
-        options["min_silence_duration"] = max(options["min_silence_duration"], min_silence)
-        return InlineSileroVAD(**options)
+        return InlineSileroVAD(**dataclasses.asdict(longer(shared.options)))
     return shared
 
 

@@ -88,11 +88,10 @@ class CompletionModel:
         self._lock = threading.Lock()
         self._count = threading.Lock()
         self._waiting = 0  # requests waiting for the model
-        vocab = self._llama.n_vocab()
         ends = [self._llama.tokenize(b"<|im_end|>", add_bos=False, special=True)[0]]
         ends += [self._llama.tokenize(text.encode(), add_bos=False)[0] for text in END_TEXTS]
         self._ends = np.array(sorted(set(ends)))
-        self._vocab = vocab
+        self._vocab = self._llama.n_vocab()
         log.info("loaded the turn model %s in %.2f s", path.name, time.perf_counter() - started)
 
     @classmethod
