@@ -5,8 +5,10 @@ its Python cost per stream.
 resamples through an FFI call per frame, and builds an event and two audio frames per window. With 50 sessions in
 one worker process (two streams each) that was 62 % of the event loop's time (py-spy over bench/concurrency.py),
 and the loop's lag became the candidates' latency. This stream calls the same native model on the loop (one call is
-20-70 µs and releases the GIL, less than a thread hand-off costs), resamples with numpy, and sends one
-INFERENCE_DONE per pushed frame (the frame, its last window's probability) instead of one per window.
+20-70 µs and releases the GIL, less than a thread hand-off costs), resamples with numpy, and sends at most one
+INFERENCE_DONE per pushed frame (its last window's probability) instead of one per window. Each INFERENCE_DONE
+carries the audio pushed since the one before, so a listener that collects it (pipeline/early_stt.py) gets every
+sample once, whatever the frame size: a 20 ms frame completes no 32 ms window about one time in three.
 START_OF_SPEECH and END_OF_SPEECH come at the same windows, with the same fields and speech audio, as LiveKit's
 (tests/pipeline/test_inline_vad.py plays the same speech through both). Figures: bench/vad_cpu.py.
 
@@ -136,6 +138,7 @@ class InlineVADStream(vad.VADStream):
         self._timestamp = 0.0
         self._before = (False, 0.0, 0.0, 0.0, 0.0)  # the counters before the last window's thresholds
         self._changed: vad.VADEventType | None = None
+        self._unsent: list[rtc.AudioFrame] = []  # frames pushed since the last INFERENCE_DONE
 
     async def _main_task(self) -> None:
         async for item in self._input_ch:
@@ -155,6 +158,7 @@ class InlineVADStream(vad.VADStream):
         if frame.num_channels > 1:
             samples = samples.reshape(-1, frame.num_channels).mean(axis=1).astype(np.int16)
         self._keep(samples)
+        self._unsent.append(frame)
         assert self._resampler is not None
         self._pending = np.concatenate((self._pending, self._resampler.push(samples)))
         windows, spent, probability = 0, 0.0, 0.0
@@ -166,11 +170,11 @@ class InlineVADStream(vad.VADStream):
             windows += 1
             if self._step(probability) is not None:
                 # LiveKit sends a window's INFERENCE_DONE before the change it causes
-                self._send_inference(frame, probability, spent)
+                self._send_inference(probability, spent)
                 windows, spent = 0, 0.0
                 self._send_change()
         if windows:
-            self._send_inference(frame, probability, spent)
+            self._send_inference(probability, spent)
 
     def _keep(self, samples: np.ndarray) -> None:
         """Add the frame to the speech audio; outside speech only the last prefix_padding of it is kept."""
@@ -217,13 +221,14 @@ class InlineVADStream(vad.VADStream):
                 self._changed = vad.VADEventType.END_OF_SPEECH
         return self._changed
 
-    def _send_inference(self, frame: rtc.AudioFrame, probability: float, spent: float) -> None:
+    def _send_inference(self, probability: float, spent: float) -> None:
         # the last window's counters before its thresholds moved them, as LiveKit's INFERENCE_DONE reports them
         speaking, speech_s, silence_s, above_s, below_s = self._before
+        frames, self._unsent = self._unsent, []
         self._event_ch.send_nowait(vad.VADEvent(
             type=vad.VADEventType.INFERENCE_DONE, samples_index=self._sample, timestamp=self._timestamp,
             silence_duration=silence_s, speech_duration=speech_s, probability=probability,
-            inference_duration=spent, frames=[frame], speaking=speaking,
+            inference_duration=spent, frames=frames, speaking=speaking,
             raw_accumulated_silence=below_s, raw_accumulated_speech=above_s))
 
     def _send_change(self) -> None:

@@ -24,9 +24,9 @@ def _track(rate: int) -> np.ndarray:
     return np.concatenate([gap[: rate // 2], speech, gap, speech, gap])
 
 
-async def _events(detector: vad.VAD, rate: int) -> list[vad.VADEvent]:
+async def _events(detector: vad.VAD, rate: int, frame_seconds: float = FRAME_SECONDS) -> list[vad.VADEvent]:
     stream = detector.stream()
-    track, per = _track(rate), int(rate * FRAME_SECONDS)
+    track, per = _track(rate), int(rate * frame_seconds)
     for i in range(0, len(track) - per + 1, per):
         stream.push_frame(rtc.AudioFrame(data=track[i:i + per].tobytes(), sample_rate=rate, num_channels=1,
                                          samples_per_channel=per))
@@ -77,6 +77,21 @@ async def test_one_inference_event_per_frame_reports_speech_and_silence() -> Non
     assert any(ev.speaking and ev.raw_accumulated_speech > 0 for ev in inference_done)
     assert inference_done[-1].speaking is False and inference_done[-1].raw_accumulated_silence >= 0.5
     assert all(0.0 <= ev.probability <= 1.0 for ev in inference_done)
+
+
+@pytest.mark.parametrize("frame_seconds", [0.01, 0.02, 0.05, 0.1])
+async def test_inference_events_carry_every_pushed_sample_once(frame_seconds: float) -> None:
+    # early transcription (pipeline/early_stt.py) builds each piece of an answer from these events' audio: a 10 or
+    # 20 ms frame that completes no 32 ms window must still reach it, and none may come twice
+    rate = 24_000
+    events = await _events(InlineSileroVAD(min_silence_duration=0.5), rate, frame_seconds)
+    carried = b"".join(f.data.tobytes() for ev in events if ev.type is vad.VADEventType.INFERENCE_DONE
+                       for f in ev.frames)
+    track, per = _track(rate), int(rate * frame_seconds)
+    pushed = track[: (len(track) - per) // per * per + per].tobytes()
+    # all of it, in order, but for the frames after the last complete window (less than one window)
+    assert pushed.startswith(carried)
+    assert len(pushed) - len(carried) < 2 * max(per, int(rate * 0.032) + 1)
 
 
 async def test_a_flush_starts_a_fresh_segment() -> None:
