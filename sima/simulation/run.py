@@ -343,4 +343,4 @@ async def _say(sentences: AsyncIterator[str], voice: tts.TTS, mic: CandidateMic,
     await asyncio.gather(*speaking)
     spoken = [u for u in mic.tape.utterances[first:] if u[1] > u[0]]
     if spoken:  # the answer as the candidate said it: its first sample to its last voiced one
-        mic.tape.timing.answer(start=spoken[0][0], end=spoken[-1][1])
+        mic.tape.timing.answer(start=spoken[0][0], end=spoken[-1][1], text=" ".join(said))

@@ -6,11 +6,11 @@ These figures come from the audio itself: the candidate's microphone notes when 
 was played, the agent's speaker when each reply's first frame was, so every answer counts.
 
 >>> timing = ReplyTiming()
->>> timing.answer(start=10.0, end=14.0); timing.reply(14.8)      # answered 0.8 s after the last word
+>>> timing.answer(start=10.0, end=14.0, text="I led it."); timing.reply(14.8)   # answered 0.8 s after the end
 >>> timing.answer(start=20.0, end=25.0); timing.reply(22.5)      # the agent spoke over the answer
 >>> timing.reply(26.0)
->>> summary = timing.summary(); summary.answers, summary.delays_s, summary.talk_overs
-(2, [0.8, 1.0], 1)
+>>> summary = timing.summary(); summary.answers, summary.delays_s, summary.talk_overs, summary.said
+(2, [0.8, 1.0], 1, ['I led it.', ''])
 """
 
 from __future__ import annotations
@@ -36,11 +36,13 @@ def voiced_seconds(samples: np.ndarray, rate: int) -> float:
 class ReplyTimingSummary(BaseModel):
     """`answers`: the answers the candidate spoke; `delays_s`: per answer that got a reply, seconds from its last
     voiced sample to the reply's first audio; `talk_overs`: answers the agent began a reply during (not in
-    `delays_s`: its reply to the rest is counted)."""
+    `delays_s`: its reply to the rest is counted); `said`: each answer's words as the candidate spoke them, in
+    order (what a transcript of the interview is checked against)."""
 
     answers: int = 0
     delays_s: list[float]
     talk_overs: int
+    said: list[str] = []
 
 
 class ReplyTiming:
@@ -49,9 +51,11 @@ class ReplyTiming:
     def __init__(self) -> None:
         self.answers: list[tuple[float, float]] = []
         self.replies: list[float] = []
+        self._said: list[tuple[float, str]] = []  # (start, words) per answer
 
-    def answer(self, *, start: float, end: float) -> None:
+    def answer(self, *, start: float, end: float, text: str = "") -> None:
         self.answers.append((start, end))
+        self._said.append((start, text))
 
     def reply(self, at: float) -> None:
         bisect.insort(self.replies, at)
@@ -68,4 +72,5 @@ class ReplyTiming:
             next_start = answers[i + 1][0] if i + 1 < len(answers) else float("inf")
             if after < len(self.replies) and self.replies[after] < next_start:
                 delays.append(round(self.replies[after] - end, 3))
-        return ReplyTimingSummary(answers=len(answers), delays_s=delays, talk_overs=talk_overs)
+        return ReplyTimingSummary(answers=len(answers), delays_s=delays, talk_overs=talk_overs,
+                                  said=[text for _, text in sorted(self._said)])

@@ -176,3 +176,4 @@ async def test_a_spoken_reply_starts_with_a_lead_then_follows_sentence_by_senten
     assert start - tape.origin == pytest.approx(starts[0], abs=1e-6)
     assert end - tape.origin == pytest.approx(starts[1] + voiced_seconds(rest[0], rate), abs=1e-6)
     assert end - start > (len(first) + len(rest[0])) / rate - 0.5
+    assert tape.timing.summary().said == [" ".join(sentences)]  # what a transcript of it is checked against

@@ -30,6 +30,13 @@ def test_each_answer_is_timed_to_the_first_reply_after_its_last_word() -> None:
     assert summary.answers == 3  # every answer spoken, replied to or not
 
 
+def test_the_words_of_each_answer_come_in_the_order_spoken() -> None:
+    timing = ReplyTiming()
+    timing.answer(start=3.0, end=4.0, text="Second.")  # noted as its audio finished, which may be out of order
+    timing.answer(start=0.0, end=2.0, text="First.")
+    assert timing.summary().said == ["First.", "Second."]
+
+
 def test_a_reply_to_the_next_answer_is_not_this_ones() -> None:
     timing = ReplyTiming()
     timing.answer(start=0.0, end=2.0)
