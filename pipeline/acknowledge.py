@@ -5,7 +5,10 @@ The model gets a prompt of its own (prompt_templates/guided/acknowledge.j2, with
 (its words share nothing with the question), it first tags the answer `[on topic]` or `[off topic]` (a few tokens:
 the model's judgement, which the engine weighs after its own rules, see :mod:`engine.answers`), then writes the
 acknowledgement; the tag's instruction comes after the answer, so the prompt's fixed start stays in the server's
-cache either way. What it writes is cut to its first sentence and dropped
+cache either way. The reply waits for the model's tag (the engine weighs it); an acknowledgement alone is waited
+for at most :data:`PATIENCE` past the end of the answer, and a :func:`neutral` one stands in for it if it is not in
+by then: on two cores a request asked once the answer is over takes 0.5-0.9 s, the longest part of the wait that a
+short answer's reply had (README, Performance). What it writes is cut to its first sentence and dropped
 entirely unless that sentence is a plain acknowledgement (:func:`clean`): small models parrot their instructions,
 echo the candidate, ask or answer questions, and slip into assistant talk. One that opens like the previous one is
 replaced by a neutral alternative, so two turns in a row never sound the same. The acknowledgement is optional by
@@ -38,6 +41,7 @@ TEMPLATE = "guided/acknowledge.j2"
 MAX_TOKENS = 24
 MAX_WORDS = 12
 TIMEOUT = 5.0  # seconds; past this the candidate has waited long enough: the words go out without it
+PATIENCE = 0.3  # seconds past the end of an answer that a reply waits for an acknowledgement with no tag
 WARM_UP_TIMEOUT = 60.0
 TEMPERATURE = 0.5
 DRAFT_COVER = 0.25  # a draft written for at least this share of the answer's words stands for the whole answer
@@ -92,6 +96,17 @@ def vary(ack: str, previous: str) -> str:
         return ack
     log.info("acknowledgement replaced (opens like the last one): %r", ack)
     return next(a for a in ALTERNATIVES if _opening(a) != _opening(previous))
+
+
+def neutral(previous: str) -> str:
+    """A neutral acknowledgement (:data:`ALTERNATIVES` in turn), never opening like the `previous` one.
+
+    >>> neutral(""), neutral("Okay, thank you."), neutral("Got it."), neutral("Thanks for that.")
+    ('Okay, thank you.', 'Got it.', 'I see, thanks.', 'Okay, thank you.')
+    """
+    openings = [_opening(a) for a in ALTERNATIVES]
+    after = openings.index(_opening(previous)) + 1 if _opening(previous) in openings else 0
+    return ALTERNATIVES[after % len(ALTERNATIVES)]
 
 
 def _ngrams(text: str) -> set[tuple[str, ...]]:

@@ -43,7 +43,7 @@ from livekit.agents.voice.generation import update_instructions
 from engine.answers import AnswerKind, rule_kind
 from engine.events import Event, InterviewEnded, PhaseEntered
 from engine.phases import Phase
-from pipeline.acknowledge import Draft, acknowledge, draft, warm_up
+from pipeline.acknowledge import PATIENCE, Draft, acknowledge, draft, neutral, warm_up
 from pipeline.driver import EndReason, InterviewDriver, InvalidAnswer, Step, collecting
 from pipeline.phrasing import Line
 
@@ -417,6 +417,22 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
                                       tag=self.driver.engine.wants_judgement(answer)) or self._draft
         return self._draft
 
+    async def _acknowledgement(self, answer: str, phase: str, *, wanted: bool) -> tuple[Draft | None, bool]:
+        """The model's reply to the answer just given, if `wanted`, and whether it came too late. With the
+        on/off-topic tag wanted it is waited for (the engine weighs it); without, for at most PATIENCE."""
+        if not wanted:
+            await self._take_draft(wanted=False)
+            return None, False
+        tag = self.driver.engine.wants_judgement(answer)
+        try:
+            async with asyncio.timeout(None if tag else PATIENCE):
+                drafted = await self._take_draft(wanted=True)
+                return await acknowledge(self._text_llm(), self.driver.prompts, answer, phase=phase, drafted=drafted,
+                                         tag=tag), False
+        except TimeoutError:
+            log.info("acknowledgement not in %.1f s after the answer: a neutral one instead", PATIENCE)
+            return None, True
+
     async def _take_draft(self, *, wanted: bool) -> Draft | None:
         """The draft for the answer just given, if `wanted` (waiting for one being written: the model is busy with
         it anyway); drafting stops either way."""
@@ -428,6 +444,9 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         try:
             return await task
         except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the reply itself was cancelled (or ran out of patience), not only the draft
             return None
 
     def _text_llm(self) -> llm.LLM:
@@ -448,16 +467,16 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         # one model request, as before, and only for an answer (a request to repeat, abuse... need none): the
         # acknowledgement, with the model's on/off-topic tag written first where the engine could use it
         wanted = self._unspoken is None and rule_kind(answer) is None
-        drafted = await self._take_draft(wanted=wanted)
-        reply = await acknowledge(self._text_llm(), self.driver.prompts, answer, phase=phase, drafted=drafted,
-                                  tag=self.driver.engine.wants_judgement(answer)) if wanted else None
+        reply, late = await self._acknowledgement(answer, phase, wanted=wanted)
         step = await self.turn_step(answer, model=reply.label if reply else None)
         if step is None:
             return
         ack = ""
-        if reply is not None and step.acknowledge:
+        if step.acknowledge and late:
+            ack = neutral(self._last_ack)
+        elif step.acknowledge and reply is not None:
             ack = reply.words(answer, then=step.words, previous=self._last_ack, phase=phase)
-            self._last_ack = ack or self._last_ack
+        self._last_ack = ack or self._last_ack
         # one piece of text: the transcript LiveKit records is exactly what the TTS says
         yield " ".join(part for part in (ack, step.words) if part)
 

@@ -44,10 +44,10 @@ SCRIPT = [
     Reply(text="Reply with a short acknowledgement, then put this question to the candidate, word for word"),
     Reply(text="For example, I would use canary deployments to limit the blast radius."),  # its own answer -> dropped
     Reply(status=500),  # the LLM fails -> no acknowledgement
-    Reply(text="Got it, thank you.", first_token_delay=1.0),  # too slow -> none
+    Reply(text="Understood, many thanks.", first_token_delay=1.0),  # too slow -> a neutral one instead
 ]
 JUNK = ["Ada Novak", "yourself, then say", "moving on to experience", "tell me more", "migration", "hardest part",
-        "canary", "word for word", "acknowledgement", "Got it"]
+        "canary", "word for word", "acknowledgement", "many thanks"]
 
 
 def verbatim_setup(banks, prompts) -> InterviewSetup:
@@ -135,6 +135,8 @@ async def test_the_code_speaks_every_question_and_the_llm_only_acknowledges(
         assert bank_question is not None and any(bank_question.text in t for t in agent_turns), asked.id
     assert not [j for j in JUNK if any(j.lower() in t.lower() for t in agent_turns)]
     assert sum(GOOD in t for t in agent_turns) == 1
+    # the slow acknowledgement was not waited for: the neutral one after the last one said stood in for it
+    assert sum(t.startswith(acknowledge.neutral(acknowledge.ALTERNATIVES[0])) for t in agent_turns) == 1
     # the transcript is what the TTS was asked to say, word for word
     assert squash(" ".join(r["input"] for r in server.speech_requests)) == squash(" ".join(agent_turns))
     assert [t.text for t in journal.read(record.interview_id).turns] == [t.text for t in record.turns]
@@ -173,3 +175,30 @@ async def test_the_acknowledgement_is_drafted_while_the_candidate_speaks(real_ba
     # the draft for the first piece was said, with no request for the rest or once the answer was over
     assert question is not None and said == f"Nice to meet you, thank you. Let's move on to your experience. " \
                                             f"{question.text}"
+
+
+async def test_an_acknowledgement_is_waited_for_only_when_its_tag_is_wanted(real_banks, templates, clock, journal,
+                                                                           tmp_path: Path) -> None:
+    slow = acknowledge.PATIENCE + 1.0
+
+    def model(body: dict[str, Any]) -> Reply:
+        if json.dumps("Hello.") in body["messages"][0]["content"]:  # the warm-up
+            return Reply(text="Thank you.")
+        return Reply(text="[on topic] Thanks, that is clear.", first_token_delay=slow)
+
+    async with ScriptedOpenAI(model) as server:
+        interview = InterviewSession(verbatim_setup(real_banks, templates), spoken_stack(server.base_url), journal,
+                                     clock=clock)
+        interview.session.output.audio = WavFileOutput(tmp_path / "agent.wav")
+        await interview.start(capture_run=True)
+        await interview.session.run(user_input=INTRO)  # shares words with the question: no tag is wanted
+        introduced = interview.turns[-1].text
+        question = interview.engine.current_question
+        assert question is not None and interview.engine.wants_judgement("It went fine, all in all.")
+        await interview.session.run(user_input="It went fine, all in all.")  # shares none: the tag is wanted
+        judged = interview.turns[-1].text
+        await interview.aclose()
+
+    # the model's words for the introduction came too late: a neutral acknowledgement said at once stood in
+    assert introduced.startswith(f"{acknowledge.ALTERNATIVES[0]} Let's move on to your experience.")
+    assert judged.startswith("Thanks, that is clear.")  # the engine weighed the tag: the reply waited for it
