@@ -52,11 +52,11 @@ async def _rows(tmp: Path, early: bool) -> tuple[list[LatencyRow], list[float], 
     rows = [r for r in outcome.latency if r.e2e_s is not None]
     heard = [t.text for t in outcome.record.turns if t.speaker is Speaker.CANDIDATE]
     replies = outcome.replies
+    assert replies is not None  # a spoken interview always times its replies
     # everything the candidate said (scripted, then the persona model's words once the script ran out) against
     # everything the agent heard: an answer cut in two is two turns
-    said = replies.said if replies else persona.scripted_answers[:len(heard)]
-    error = wer.word_error_rate(" ".join(said), " ".join(heard))
-    waits, talk_overs = (replies.delays_s, replies.talk_overs) if replies else ([], 0)
+    error = wer.word_error_rate(" ".join(replies.said), " ".join(heard))
+    waits, talk_overs = replies.delays_s, replies.talk_overs
     log.info("%s transcription: %d answers timed, %d with LiveKit's e2e, %d talk-overs, WER %.3f",
              "early" if early else "whole-answer", len(waits), len(rows), talk_overs, error)
     return rows, waits, talk_overs, error

@@ -49,13 +49,11 @@ class ReplyTiming:
     """Answers (first and last voiced moment) and reply starts, on one monotonic clock, in any order."""
 
     def __init__(self) -> None:
-        self.answers: list[tuple[float, float]] = []
+        self.answers: list[tuple[float, float, str]] = []  # (start, end, words)
         self.replies: list[float] = []
-        self._said: list[tuple[float, str]] = []  # (start, words) per answer
 
     def answer(self, *, start: float, end: float, text: str = "") -> None:
-        self.answers.append((start, end))
-        self._said.append((start, text))
+        self.answers.append((start, end, text))
 
     def reply(self, at: float) -> None:
         bisect.insort(self.replies, at)
@@ -63,7 +61,7 @@ class ReplyTiming:
     def summary(self) -> ReplyTimingSummary:
         delays, talk_overs = [], 0
         answers = sorted(self.answers)
-        for i, (start, end) in enumerate(answers):
+        for i, (start, end, _) in enumerate(answers):
             first = bisect.bisect_right(self.replies, start)
             if first < len(self.replies) and self.replies[first] < end:
                 talk_overs += 1
@@ -73,4 +71,4 @@ class ReplyTiming:
             if after < len(self.replies) and self.replies[after] < next_start:
                 delays.append(round(self.replies[after] - end, 3))
         return ReplyTimingSummary(answers=len(answers), delays_s=delays, talk_overs=talk_overs,
-                                  said=[text for _, text in sorted(self._said)])
+                                  said=[text for *_, text in answers])

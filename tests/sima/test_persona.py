@@ -172,8 +172,9 @@ async def test_a_spoken_reply_starts_with_a_lead_then_follows_sentence_by_senten
     assert starts[1] - starts[0] == pytest.approx(len(first) / rate, abs=0.1)
     assert lines == [" ".join(sentences)]
     # the answer as the candidate said it, for what they hear next: its first sample to its last voiced one
-    [(start, end)] = tape.timing.answers
+    [(start, end, words)] = tape.timing.answers
     assert start - tape.origin == pytest.approx(starts[0], abs=1e-6)
     assert end - tape.origin == pytest.approx(starts[1] + voiced_seconds(rest[0], rate), abs=1e-6)
     assert end - start > (len(first) + len(rest[0])) / rate - 0.5
-    assert tape.timing.summary().said == [" ".join(sentences)]  # what a transcript of it is checked against
+    assert words == " ".join(sentences)
+    assert tape.timing.summary().said == [words]  # what a transcript of it is checked against
