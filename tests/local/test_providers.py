@@ -41,6 +41,8 @@ def test_local_whisper_builds_without_loading(tmp_path: Path) -> None:
         ({"model": "large-v3"}, r"stt\[0\]\.model: unknown local-whisper model 'large-v3'; known: tiny\.en"),
         ({"language": "fr"}, r"\.language: tiny\.en only transcribes English, not 'fr'"),
         ({"options": {"beams": 3}}, r"\.options: unknown option\(s\) beams for 'local-whisper'; known: beam_size"),
+        ({"options": {"context_margin_seconds": 0}},
+         r"stt\[0\]\.options: context_margin_seconds must be in \(0, 30\], not 0"),
     ],
 )
 def test_local_whisper_rejects_bad_settings(tmp_path: Path, spec: dict[str, object], message: str) -> None:

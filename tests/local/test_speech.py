@@ -111,6 +111,28 @@ async def test_whisper_transcribes_piper_speech(whisper: WhisperSTT, piper_speec
 
 
 @pytest.mark.local_models
+async def test_whisper_encodes_a_short_answer_with_its_padding_trimmed(
+    whisper: WhisperSTT, piper_speech: list[rtc.AudioFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faster_whisper import WhisperModel
+
+    encoded: list[int] = []
+    encode = WhisperModel.encode
+
+    def noted(self: WhisperModel, features: np.ndarray) -> object:
+        encoded.append(features.shape[-1])
+        return encode(self, features)
+
+    monkeypatch.setattr(WhisperModel, "encode", noted)
+    event = await whisper.recognize(piper_speech)
+
+    seconds = speech_seconds(piper_speech)
+    # the speech and 10 s of padding, in whole seconds, not faster-whisper's 30-second window
+    assert len(encoded) == 1 and seconds + 10 <= encoded[0] / 100 < seconds + 11.05 and encoded[0] < 3000
+    assert wer.word_error_rate(SENTENCE, event.alternatives[0].text) <= 0.10
+
+
+@pytest.mark.local_models
 async def test_whisper_takes_48k_stereo_input(whisper: WhisperSTT, piper_speech: list[rtc.AudioFrame]) -> None:
     mono = rtc.combine_audio_frames(piper_speech)
     resampler = rtc.AudioResampler(mono.sample_rate, 48_000, num_channels=1)
