@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from livekit.agents import AgentSession, llm
 from livekit.agents.language import LanguageCode
-from livekit.agents.voice.events import ConversationItemAddedEvent, UserInputTranscribedEvent
+from livekit.agents.voice.events import ConversationItemAddedEvent, UserInputTranscribedEvent, UserStateChangedEvent
 
 from pipeline.turn_text import Hearing
 
@@ -49,6 +49,9 @@ SYSTEM = "You are interviewing a candidate for a job."
 END_TEXTS = (".", "!", "?")  # besides the end of the message: what the model may write where the answer ends
 N_CTX = 2048  # tokens: a question and a long answer (a 2-minute answer is about 400)
 CHUNK = 16  # tokens read at a time: another request waits at most this long for a reading that gives way
+# words of the answer the model reads: a decision then costs what one short piece does however long the answer is
+# (a whole 12-second answer read at once took 1.0 s beside Whisper), and the words before barely move it
+WINDOW = 12
 _TRAILING = ".,;:!?…-–— "
 _loaded: dict[tuple[Path, int | None], CompletionModel] = {}
 _loading = threading.Lock()
@@ -56,8 +59,9 @@ _loading = threading.Lock()
 
 def prompt(question: str, said: str) -> str:
     """The chat, in Qwen's template, up to the candidate's last word: the model's next token tells whether the
-    candidate's message ends there. The words are lower-cased and their trailing punctuation dropped (a transcriber
-    writes a full stop at the end of each piece it hears).
+    candidate's message ends there. Only the last :data:`WINDOW` words are given (after "..." if there were more);
+    they are lower-cased and their trailing punctuation dropped (a transcriber writes a full stop at the end of each
+    piece it hears).
 
     >>> print(prompt("What did you check first?", "I first checked."))
     <|im_start|>system
@@ -66,10 +70,13 @@ def prompt(question: str, said: str) -> str:
     What did you check first?<|im_end|>
     <|im_start|>user
     i first checked
+    >>> prompt("", "When the pager went off at night I first checked the dashboards and then the logs").split("\\n")[-1]
+    '... off at night i first checked the dashboards and then the logs'
     """
     asked = f"<|im_start|>assistant\n{question.strip()}<|im_end|>\n" if question.strip() else ""
-    return (f"<|im_start|>system\n{SYSTEM}<|im_end|>\n{asked}"
-            f"<|im_start|>user\n{' '.join(said.split()).rstrip(_TRAILING).lower()}")
+    words = said.split()
+    text = " ".join(words[-WINDOW:]).rstrip(_TRAILING).lower()
+    return f"<|im_start|>system\n{SYSTEM}<|im_end|>\n{asked}<|im_start|>user\n{'... ' * (len(words) > WINDOW)}{text}"
 
 
 class CompletionModel:
@@ -156,7 +163,7 @@ class LanguageTurnDetector(Hearing):
         self._said: list[str] = []  # this turn's final transcripts so far
         self._read: dict[tuple[str, str], asyncio.Future[float]] = {}  # (question, words) -> probability, this turn
         self._reading: asyncio.Task[None] | None = None
-        self._newest = ""  # the newest text not read yet
+        self._newest: str | None = None  # the newest text not read yet
 
     def for_session(self) -> LanguageTurnDetector:
         return LanguageTurnDetector(self.turn_model, unlikely_threshold=self.threshold, words=self.words)
@@ -201,19 +208,29 @@ class LanguageTurnDetector(Hearing):
     def heard(self, ev: UserInputTranscribedEvent) -> None:
         super().heard(ev)
         text = ev.transcript.strip()
-        if not text or self.turn_model is None:
+        if not text:
             return
         so_far = " ".join([*self._said, text])
         if ev.is_final:
             self._said.append(text)
         # read it now, while the candidate is still speaking or pausing: the end of the turn then finds it cached
-        self._newest = so_far
+        self._read_ahead(so_far)
+
+    def state_changed(self, ev: UserStateChangedEvent) -> None:
+        super().state_changed(ev)
+        if self.speaking and not self._said:  # an answer begins: the question is read while it is spoken
+            self._read_ahead("")
+
+    def _read_ahead(self, said: str) -> None:
+        if self.turn_model is None:
+            return
+        self._newest = said
         if self._reading is None or self._reading.done():
             self._reading = asyncio.create_task(self._read_newest(), name="sima-turn-model-read")
 
     async def _read_newest(self) -> None:
-        while self._newest:
-            text, self._newest = self._newest, ""
+        while self._newest is not None:
+            text, self._newest = self._newest, None
             await self._probability(self._question(), text, give_way=True)
 
     async def _probability(self, question: str, said: str, *, give_way: bool = False) -> float | None:

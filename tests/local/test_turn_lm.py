@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 from livekit.agents import AgentSession, inference, llm
-from livekit.agents.voice.events import UserInputTranscribedEvent
+from livekit.agents.voice.events import UserInputTranscribedEvent, UserStateChangedEvent
 from livekit.plugins import openai
 
 from pipeline.providers import build_stack
 from pipeline.registry import BuildContext
 from pipeline.session import session_options
 from pipeline.settings import ProfileSettings
-from pipeline.turn_lm import CompletionModel, LanguageTurnDetector
+from pipeline.turn_lm import CompletionModel, LanguageTurnDetector, prompt
 
 THRESHOLD = 0.005  # the shipped unlikely_threshold (pipeline/settings.py TurnModelSettings)
 QUESTION = "Tell me about a production incident you handled."
@@ -46,6 +46,13 @@ def test_a_thought_cut_at_a_verb_or_preposition_reads_as_unfinished(turn_model: 
 @pytest.mark.parametrize("said", FINISHED)
 def test_a_finished_answer_reads_as_finished(turn_model: CompletionModel, said: str) -> None:
     assert turn_model.end_probability(QUESTION, said) > THRESHOLD
+
+
+def test_a_long_answer_is_judged_by_its_last_words(turn_model: CompletionModel) -> None:
+    before = " ".join(FINISHED[:2])  # more words than the model reads: only the window at the end counts
+    assert turn_model.end_probability(QUESTION, f"{before} {MID_THOUGHT[3]}") < THRESHOLD
+    assert turn_model.end_probability(QUESTION, f"{before} {FINISHED[2]}") > THRESHOLD
+    assert prompt(QUESTION, f"{before} {FINISHED[2]}") == prompt(QUESTION, f"Earlier words. {FINISHED[2]}")
 
 
 def test_the_context_cache_changes_no_probability(turn_model: CompletionModel, gguf: tuple[Path, float]) -> None:
@@ -81,6 +88,18 @@ async def test_the_detector_reads_the_words_first_then_the_model(turn_model: Com
     await detector.aclose()
 
 
+async def test_the_question_is_read_when_the_candidate_starts_to_answer(turn_model: CompletionModel) -> None:
+    detector = LanguageTurnDetector(turn_model, unlikely_threshold=THRESHOLD).for_session()
+    session = AgentSession(llm=openai.LLM(api_key="k"), vad=inference.VAD(), turn_handling={"turn_detection": detector})
+    detector.listen(session)
+    turn_model._llama.reset()
+    session.emit("user_state_changed", UserStateChangedEvent(old_state="listening", new_state="speaking"))
+    await detector.aclose()  # waits for the reading
+    # the chat up to the answer's first word is in the model's cache: the end of the turn reads only the answer
+    asked = turn_model._llama.tokenize(prompt("", "").encode(), add_bos=False, special=True)
+    assert list(turn_model._llama.input_ids[:turn_model._llama.n_tokens]) == asked
+
+
 def test_a_language_model_profile_loads_the_model_once_and_gives_each_session_a_detector(
         model_cache: Path, gguf: tuple[Path, float]) -> None:
     profile = ProfileSettings.model_validate({
@@ -100,10 +119,10 @@ def test_a_reading_that_fills_the_cache_gives_way_to_a_decision(turn_model: Comp
     import threading
 
     turn_model._llama.reset()
-    long_answer = " ".join(FINISHED * 6)  # a few hundred tokens read cold: long enough to be overtaken
+    long_question = " ".join([QUESTION] * 30)  # a few hundred tokens read cold: long enough to be overtaken
     warm: list[float | None] = []
     reader = threading.Thread(target=lambda: warm.append(
-        turn_model.end_probability(QUESTION, long_answer, give_way=True)))
+        turn_model.end_probability(long_question, FINISHED[0], give_way=True)))
     reader.start()
     while not turn_model._lock.locked():
         pass
