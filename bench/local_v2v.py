@@ -18,6 +18,7 @@ StreamAdapter), so the ratio between them is measured on the same machine at the
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import tempfile
@@ -36,14 +37,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CANDIDATE = Path(__file__).resolve().parent / "data" / "v2v_candidate.yaml"
 TIME_SCALE = 4.0
 P50_TARGET, P90_TARGET = 0.9, 1.5
+SLOW_END_OF_TURN = 1.5  # seconds: a turn that waited well past min_delay (0.5 s) is listed with its last words
 WER_MARGIN = 0.02  # the shipped transcription's word error rate may be this much above whole-answer transcription's
 EARLY_SETTING = "SIMA_PROFILES__LOCAL__EARLY_TRANSCRIPTION__ENABLED"
 log = logging.getLogger(__name__)
 
 
-async def _rows(tmp: Path, early: bool) -> tuple[list[LatencyRow], list[float], int, float]:
-    """One spoken interview: its replies' LiveKit figures, every answer's wait for its reply, the talk-overs, and the
-    word error rate of what the agent heard."""
+async def _rows(tmp: Path, early: bool) -> tuple[list[LatencyRow], list[float], int, float, list[tuple[float, str]]]:
+    """One spoken interview: its replies' LiveKit figures, every answer's wait for its reply, the talk-overs, the
+    word error rate of what the agent heard, and the answers whose end of turn was slow (its delay, the last words
+    heard)."""
     os.environ.update({"SIMA_STORAGE__URL": f"sqlite:///{tmp / 'sima.db'}", "SIMA_PATHS__RUNS": str(tmp / "runs"),
                        EARLY_SETTING: "true" if early else "false"})
     app = load_context(ROOT / "config.yaml")
@@ -57,9 +60,14 @@ async def _rows(tmp: Path, early: bool) -> tuple[list[LatencyRow], list[float], 
     # everything the agent heard: an answer cut in two is two turns
     error = wer.word_error_rate(" ".join(replies.said), " ".join(heard))
     waits, talk_overs = replies.delays_s, replies.talk_overs
+    answered = {after.index: before.text for before, after in itertools.pairwise(outcome.record.turns)}
+    slow = [(round(r.eou_s, 3), answered.get(r.turn, "")[-60:]) for r in rows
+            if r.eou_s is not None and r.eou_s > SLOW_END_OF_TURN]
+    for delay, words in slow:
+        log.info("end of turn %.2f s after: ...%s", delay, words)
     log.info("%s transcription: %d answers timed, %d with LiveKit's e2e, %d talk-overs, WER %.3f",
              "early" if early else "whole-answer", len(waits), len(rows), talk_overs, error)
-    return rows, waits, talk_overs, error
+    return rows, waits, talk_overs, error, slow
 
 
 def _median(rows: list[LatencyRow], field: str) -> float | None:
@@ -73,8 +81,8 @@ def _p(values: list[float], q: float) -> float | None:
 
 def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sima-v2v-") as tmp:
-        early, waits, talk_overs, early_wer = asyncio.run(_rows(Path(tmp), early=True))
-        whole, whole_waits, whole_talk_overs, whole_wer = asyncio.run(_rows(Path(tmp), early=False))
+        early, waits, talk_overs, early_wer, slow = asyncio.run(_rows(Path(tmp), early=True))
+        whole, whole_waits, whole_talk_overs, whole_wer, _ = asyncio.run(_rows(Path(tmp), early=False))
     p50, p90 = _p(waits, 50), _p(waits, 90)
     base50 = _p(whole_waits, 50)
     e2e = [r.e2e_s for r in early if r.e2e_s is not None]
@@ -94,6 +102,7 @@ def run() -> dict[str, Any]:
         "local_v2v_e2e_p50_s": _p(e2e, 50),
         "local_v2v_e2e_p90_s": _p(e2e, 90),
         "local_eou_median_s": _median(early, "eou_s"),
+        "local_v2v_slow_ends": slow,
         "local_stt_median_s": _median(early, "stt_s"),
         "local_llm_ttft_median_s": _median(early, "llm_ttft_s"),
         "local_tts_ttfb_median_s": _median(early, "tts_ttfb_s"),

@@ -66,7 +66,7 @@ GIVE_UP = 5.0  # seconds after the answer without a committed turn: a missed end
 TARGET = 0.05
 # unlikely_threshold values for the trade-off tables: the audio model's (0.36: LiveKit's) and the language model's
 THRESHOLDS = {"turn-detector": (0.15, 0.2, 0.25, 0.3, 0.36, 0.45),
-              "language-model": (0.002, 0.005, 0.01, 0.02, 0.05, 0.1)}
+              "language-model": (0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1)}
 LONG = 2.5  # seconds: max_delay, longer than the longest pause
 CANDIDATES: list[dict[str, Any]] = [
     {"turn_detection": "vad", "endpointing": {"min_delay": 0.5, "max_delay": 3.0}},

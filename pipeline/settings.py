@@ -69,7 +69,7 @@ class TurnModelSettings(Strict):
 
     model: str = Field(default="qwen2.5-coder-0.5b", description="a llama-cpp model name (pipeline/local/weights.py)")
     unlikely_threshold: float = Field(
-        default=0.005, gt=0, lt=1,
+        default=0.003, gt=0, lt=1,
         description="probability of the answer ending after the words so far below which the candidate is heard as "
                     "mid-thought (waits endpointing.max_delay)")
     n_threads: int | None = Field(default=None, ge=1, le=64, description="default: every core")

@@ -12,11 +12,11 @@ at a time, its context cache kept between requests.
 :class:`LanguageTurnDetector` speaks LiveKit's text turn-detector protocol (`predict_end_of_turn(chat_ctx)`): the
 words first (:mod:`pipeline.turn_text`: words still pending, or a last word no sentence ends on, is 0 at once), then
 the model. The probability is below `unlikely_threshold` mid-thought, so LiveKit waits `endpointing.max_delay`
-before ending the turn, and `min_delay` otherwise. Reading a whole answer costs a few hundred milliseconds on two
-cores, so the detector reads each transcript of an answer as it comes (early transcription's pieces, while the
-candidate speaks): at the end of the turn only the last words are new to the model. In bench/turn_detection.py it
-cut none of 48 thinking pauses; in a real interview on two cores, beside Whisper and the acknowledgement model, it
-still made each answer's end about 0.4 s later, so the local profile does not use it (README, Performance).
+before ending the turn, and `min_delay` otherwise. The model reads only the answer's last :data:`WINDOW` words, so a
+decision costs what one short piece does however long the answer is, and the detector reads ahead: the question
+when the candidate starts to answer, and each transcript as it comes (early transcription's pieces and its guess at
+the first short pause, usually in before the VAD has made sure of the silence). In bench/turn_detection.py it cut
+none of 48 thinking pauses, where the word rule alone let 12 be cut; the local profile uses it (README, Performance).
 
 Example::
 

@@ -16,7 +16,7 @@ from pipeline.session import session_options
 from pipeline.settings import ProfileSettings
 from pipeline.turn_lm import CompletionModel, LanguageTurnDetector, prompt
 
-THRESHOLD = 0.005  # the shipped unlikely_threshold (pipeline/settings.py TurnModelSettings)
+THRESHOLD = 0.003  # the shipped unlikely_threshold (pipeline/settings.py TurnModelSettings)
 QUESTION = "Tell me about a production incident you handled."
 # none of these is in bench/data/turn_answers.yaml: the detector is not tested on what it was tuned on
 MID_THOUGHT = [
