@@ -89,6 +89,16 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
             continue
 
 
+def merge(results: dict[str, Any], name: str, figures: dict[str, Any]) -> None:
+    """Put benchmark `name`'s new figures into `results`, in place of all it wrote last time (a figure it no longer
+    gives is dropped, not left to look new); when it ran goes under `measured` ("when" is only this run's)."""
+    for key in results.setdefault("produced", {}).get(name, []):
+        results.pop(key, None)
+    results.update(figures)
+    results["produced"][name] = sorted(figures)
+    results.setdefault("measured", {})[name] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
 def main(names: list[str]) -> int:
     if names[:1] == ["--one"]:
         run_one(names[1], Path(names[2]))
@@ -110,15 +120,13 @@ def main(names: list[str]) -> int:
             log.error("benchmark %s failed: %s", name, exc)
             failed.append(name)
             continue
-        results.update(figures)
-        # kept figures keep their own time: "when" is only this run's
-        results.setdefault("measured", {})[name] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        merge(results, name, figures)
         console.print(f"  done in {time.perf_counter() - t0:.1f} s")
     table = Table(title="SIMA benchmarks")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in results.items():
-        if key not in ("machine", "when", "measured"):
+        if key not in ("machine", "when", "measured", "produced"):
             table.add_row(key, _cell(key, value))
     console.print(table)
     if failed:

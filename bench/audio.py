@@ -9,10 +9,10 @@ latency a candidate hears.
 
 Example::
 
-    >>> mic, speaker = BenchMic(), BenchSpeaker()          # doctest: +SKIP
-    >>> session.input.audio, session.output.audio = mic, speaker
-    >>> first = speaker.arm(); ended = await mic.say(utterance())
-    >>> latency = await first - ended
+    >>> mic, speaker = BenchMic(), BenchSpeaker()                       # doctest: +SKIP
+    >>> session.input.audio, session.output.audio = mic, speaker        # doctest: +SKIP
+    >>> first = speaker.arm(); ended = await mic.say(utterance())       # doctest: +SKIP
+    >>> latency = await first - ended                                   # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -192,3 +192,12 @@ def test_the_voice_benchmark_candidate_is_a_valid_persona_with_long_answers(ship
     persona = load_persona(str(CANDIDATE), Path("personas"))
     assert shipped_banks.match_role(persona.role_text) is not None
     assert len(persona.scripted_answers) >= 10 and min(len(a.split()) for a in persona.scripted_answers[1:-2]) >= 35
+
+
+def test_a_rerun_benchmark_replaces_every_figure_it_wrote_before() -> None:
+    from bench.__main__ import merge
+
+    results = {"produced": {"b": ["b_old", "b_x"]}, "b_old": 1, "b_x": 2, "a_y": 3, "measured": {"a": "then"}}
+    merge(results, "b", {"b_x": 5})
+    assert {k: v for k, v in results.items() if k != "measured"} == {"produced": {"b": ["b_x"]}, "b_x": 5, "a_y": 3}
+    assert results["measured"]["a"] == "then" and results["measured"]["b"] != "then"
