@@ -50,6 +50,7 @@ from pipeline.phrasing import Line
 log = logging.getLogger(__name__)
 
 _FREE_AGENT_STATES = ("listening", "idle")
+TALK_OVERS_HEARD = 2  # a step the candidate talked over this often counts as heard (guided: said again until then)
 
 
 class InterviewerBase(Agent):
@@ -170,10 +171,12 @@ class InterviewerBase(Agent):
         self._injected = list(self._notices)
         return Step.of(Line.join(n.line for n in self._injected)) if self._injected else None
 
-    def reply_spoken(self, *, interrupted: bool = False) -> None:
-        """The agent has said something: the notices it was given are delivered."""
+    def reply_spoken(self, *, interrupted: bool = False) -> bool:
+        """The agent has said something: the notices it was given are delivered. True if the candidate counts as
+        having heard it (not a reply they talked over)."""
         self._notices = [n for n in self._notices if n not in self._injected]
         self._injected = []
+        return not interrupted
 
     def _new_answer(self, chat_ctx: llm.ChatContext) -> str | None:
         """The candidate's new answer at the end of `chat_ctx`, taken once; None if there is none."""
@@ -291,13 +294,15 @@ class GuidedInterviewAgent(InterviewerBase):
     part of the next step; the engine holds a phase whose time is up for that answer. A candidate who speaks and has
     gone quiet (LiveKit's "away", after `user_away_timeout` seconds of silence) is the engine's to handle: the same
     question again, then moving on. What the candidate says while the agent is talking (they went on with their
-    answer: the reply was interrupted) joins the same answer, and the step taken for it is said again. The
-    interview's end is always said at once.
+    answer: the reply was interrupted) joins the same answer, and the step taken for it is said again; talked
+    over a second time, the step counts as heard, and what they say answers it (never a question said over and
+    over). The interview's end is always said at once.
     """
 
     def __init__(self, driver: InterviewDriver, *, opening: Step):
         super().__init__(driver, opening=opening)
         self._unspoken: Step | None = None  # the step taken for a reply that has not been said yet
+        self._talk_overs = 0  # how often the candidate talked over the reply saying `_unspoken`
         self._deferred: list[Event] = []  # timer events waiting for the candidate's turn
         self._catch_ups: set[asyncio.Task[None]] = set()
 
@@ -362,16 +367,26 @@ class GuidedInterviewAgent(InterviewerBase):
         await self._after_step(step)
         return step
 
-    def reply_spoken(self, *, interrupted: bool = False) -> None:
-        super().reply_spoken(interrupted=interrupted)
-        if not interrupted:
-            self._unspoken = None
-        # else the candidate went on talking over the reply: what they say next joins the same answer, and the step
-        # taken for it is said again once they finish (its question was not heard)
+    def reply_spoken(self, *, interrupted: bool = False) -> bool:
+        heard = super().reply_spoken(interrupted=interrupted)
+        if interrupted and self._unspoken is not None:
+            self._talk_overs += 1
+            if self._talk_overs < TALK_OVERS_HEARD:
+                # the candidate went on talking over the reply: what they say next joins the same answer, and the
+                # step taken for it is said again once they finish (its question was not heard)
+                return False
+            # talked over again: they answer it as they hear it (or their line echoes the agent); saying it a
+            # third time would only loop
+            log.info("step talked over %d times: it counts as heard", self._talk_overs)
+            heard = True
+        if heard:
+            self._unspoken, self._talk_overs = None, 0
+        return heard
 
     def _supersede(self) -> None:
         super()._supersede()
-        self._unspoken = None  # a timer moved the phase on: that step's question belongs to the phase left behind
+        # a timer moved the phase on: that step's question belongs to the phase left behind
+        self._unspoken, self._talk_overs = None, 0
 
 
 class VerbatimInterviewAgent(GuidedInterviewAgent):

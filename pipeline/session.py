@@ -236,8 +236,9 @@ class InterviewSession:
         if turn is not None:
             self._persist(self.sink.append_turn, self.interview_id, turn)
             self._persist_snapshot()
-            if turn.speaker is Speaker.AGENT and self.agent is not None:
-                self.agent.reply_spoken(interrupted=turn.interrupted)
+            if (turn.speaker is Speaker.AGENT and self.agent is not None
+                    and self.agent.reply_spoken(interrupted=turn.interrupted) and turn.interrupted):
+                self.recorder.heard_after_all()
 
     def _persist_snapshot(self) -> None:
         self._persist(self.sink.save_snapshot, self.interview_id, self.engine.snapshot())

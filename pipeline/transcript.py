@@ -2,7 +2,8 @@
 
 A candidate turn belongs to the question the candidate had heard when they began to answer: the phase and question id
 of the last agent turn that started before their speech did and was heard in full. A question the agent began while
-they were still answering, or a reply they talked over (interrupted), does not take their answer. An answer the
+they were still answering, or a reply they talked over (interrupted), does not take their answer, unless the agent
+counts it as heard after all (:meth:`TranscriptRecorder.heard_after_all`). An answer the
 engine reads as a late answer to the question before (the candidate was silent until the interview moved on) is filed
 under that question.
 Latency figures come from `ChatMessage.metrics`; STT confidence only where the STT gave one (LiveKit reports 0.0 for
@@ -59,6 +60,8 @@ class TranscriptRecorder:
         self._heard: list[tuple[float | None, Phase | None, str | None]] = [
             (None, last.phase, last.question_id) if last else (None, engine.phase, None)]
         self._readings = len(engine.snapshot().answers)  # the engine's readings of turns already filed
+        self._talked_over: tuple[float | None, Phase | None, str | None] | None = None  # the last agent turn, if
+        # the candidate talked over it
 
     def _answering(self, began: float | None) -> tuple[Phase | None, str | None]:
         """The phase and question of the last agent turn heard before `began` (the candidate's first word)."""
@@ -86,6 +89,7 @@ class TranscriptRecorder:
             self._refile_late_answers()
             question = self.engine.current_question if self.engine.phase else None
             phase, question_id = self._phase(), question.id if question else None
+            self._talked_over = (began, phase, question_id) if item.interrupted else None
             if not item.interrupted:
                 self._heard.append((began, phase, question_id))
             speaker, confidence = Speaker.AGENT, None
@@ -98,6 +102,13 @@ class TranscriptRecorder:
                     metrics=turn_metrics(dict(item.metrics)))
         self.turns.append(turn)
         return turn
+
+    def heard_after_all(self) -> None:
+        """The agent turn just captured was talked over, yet counts as heard (the agent's rule: the same step
+        talked over twice): what the candidate says from its start on answers its question."""
+        if self._talked_over is not None:
+            self._heard.append(self._talked_over)
+            self._talked_over = None
 
     def _refile_late_answers(self) -> None:
         """The agent replies once the engine has read the answer: a late one goes under the question it answers."""

@@ -262,7 +262,11 @@ async def _spoken(runtime: WorkerRuntime, replier: PersonaReplier, show: Show, a
 
     def on_item(ev: ConversationItemAddedEvent) -> None:
         if isinstance(ev.item, llm.ChatMessage) and ev.item.text_content:
-            if ev.item.role == "assistant":
+            if ev.item.role == "assistant" and ev.item.interrupted:
+                # the persona talked over it, going on with its answer: like a person, it answers what the agent
+                # says once it has finished (the step again), not this too (two replies to one question)
+                show("agent", f"{ev.item.text_content} [talked over]")
+            elif ev.item.role == "assistant":
                 heard.append(ev.item.text_content)
                 answers.heard(ev.item.text_content)
                 show("agent", ev.item.text_content)

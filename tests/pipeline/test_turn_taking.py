@@ -1,21 +1,27 @@
 """Turn-taking: a quiet candidate is prompted once, then the interview moves on (never a typing one); every
 candidate turn is filed under the question they heard before they began, not under one started while they were still
-answering or one they talked over."""
+answering or one they talked over; a step talked over is said again once, and talked over again it counts as heard."""
 
 from __future__ import annotations
 
+import asyncio
+
+from livekit import rtc
 from livekit.agents import llm
+from livekit.agents.voice import io
 
 from engine.clock import FakeClock
 from engine.interview import InterviewEngine
 from engine.phases import Phase
 from engine.plan import advance_to
-from pipeline.audio_io import WavFileInput
+from engine.transcript import Speaker
+from pipeline.audio_io import InstantPlayback, WavFileInput
 from pipeline.session import InterviewSession
 from pipeline.transcript import TranscriptRecorder
 from tests.pipeline.conftest import DATA, short_settings, text_stack
+from tests.pipeline.test_audio_turn import wait_until
 from tests.pipeline.test_interview_tools import elapse, go_quiet
-from tests.pipeline.test_interview_verbatim import verbatim_setup
+from tests.pipeline.test_interview_verbatim import spoken_stack, verbatim_setup
 from tests.support.openai_server import Reply, ScriptedOpenAI
 
 INTRO = "Hello! My name is Grace Hopper. I'm applying for the backend developer role, with about three years of work."
@@ -120,3 +126,77 @@ async def test_a_late_answer_is_filed_under_the_question_it_answers_and_shifts_n
     answer = next(t for t in record.turns if t.text == late)
     assert answer.question_id == first.id
     assert record.answers[-1].move == "late_answer" and record.answers[-1].question_id == first.id
+
+
+class HeldPlayback(InstantPlayback):
+    """A speaker whose segments play until the test lets them finish or the candidate talks over them."""
+
+    def __init__(self) -> None:
+        super().__init__("held", sample_rate=24000)
+        self.playing = asyncio.Event()
+        self.written = asyncio.Event()
+
+    async def capture_frame(self, frame: rtc.AudioFrame) -> None:
+        await super().capture_frame(frame)
+        self.playing.set()
+
+    def flush(self) -> None:
+        io.AudioOutput.flush(self)  # all of it written, still playing: let_finish() or session.interrupt() ends it
+        self.written.set()
+
+    async def let_finish(self) -> None:
+        await self.written.wait()
+        self.playing.clear()
+        self.written.clear()
+        super().flush()
+
+    def clear_buffer(self) -> None:
+        self.playing.clear()
+        self.written.clear()
+        super().clear_buffer()
+
+
+async def test_a_step_talked_over_is_said_again_once_then_counts_as_heard(real_banks, templates, clock,
+                                                                         journal) -> None:
+    async with ScriptedOpenAI(lambda body: Reply(text="[on topic] Thank you.")) as server:
+        interview = InterviewSession(verbatim_setup(real_banks, templates), spoken_stack(server.base_url), journal,
+                                     clock=clock)
+        speaker = HeldPlayback()
+        interview.session.output.audio = speaker
+        engine = interview.engine
+
+        async def reply(text: str, *, talked_over: bool) -> str:
+            run = asyncio.ensure_future(interview.session.run(user_input=text))
+            await speaker.playing.wait()
+            if talked_over:  # the candidate goes on talking over the reply: LiveKit stops it
+                interview.session.interrupt()
+            else:
+                await speaker.let_finish()
+            await run
+            await wait_until(lambda: interview.turns[-1].speaker is Speaker.AGENT)
+            return interview.turns[-1].text
+
+        start = asyncio.ensure_future(interview.start(capture_run=True))
+        await speaker.playing.wait()
+        await speaker.let_finish()  # the greeting
+        await start
+        await reply(INTRO, talked_over=False)
+        first = engine.current_question
+        assert first is not None and engine.phase is Phase.EXPERIENCE
+        said = await reply("To sum up: " + "; ".join(first.expected_points) + ".", talked_over=True)
+        second = engine.current_question
+        assert second is not None and second != first and said.endswith(second.text)
+        assert interview.turns[-1].interrupted
+        # they finish their answer: the same step again, the question nobody heard
+        said = await reply("It took us a year, with two engineers.", talked_over=True)
+        assert said == second.text and engine.current_question == second
+        # talked over a second time, it counts as heard: these words answer it, and the interview goes on
+        await reply("So: " + "; ".join(second.expected_points) + ".", talked_over=False)
+        answer = interview.turns[-2]
+        assert answer.speaker is Speaker.CANDIDATE and answer.question_id == second.id
+        assert engine.snapshot().answers[-1].question_id == second.id
+        assert engine.current_question != second
+        record = await interview.aclose()
+    assert record is not None
+    continued = [t for t in record.turns if t.text.startswith("It took us a year")]
+    assert len(continued) == 1 and continued[0].question_id == first.id  # the talk-over joined the first answer
