@@ -16,8 +16,8 @@ before ending the turn, and `min_delay` otherwise. The model reads only the answ
 decision costs what one short piece does however long the answer is, and the detector reads ahead: the question
 when the candidate starts to answer, and each transcript as it comes (early transcription's pieces and its guess at
 the first short pause, usually in before the VAD has made sure of the silence). In bench/turn_detection.py it cut
-none of 48 thinking pauses, where the word rule alone let 12 be cut; with one core kept busy an interview lost step
-with it, so the local profile does not use it (README, Performance).
+none of 48 thinking pauses, where the word rule alone let 12 be cut; it is the local profile's turn detection
+(README, Performance).
 
 Example::
 
