@@ -28,6 +28,14 @@ def wav_seconds(wav: bytes) -> float:
         return w.getnframes() / w.getframerate()
 
 
+def trailing_silence(wav: bytes) -> float:
+    """Seconds of silence at the end of `wav`."""
+    with wave.open(io.BytesIO(wav)) as w:
+        samples, rate = np.frombuffer(w.readframes(w.getnframes()), np.int16), w.getframerate()
+    voiced = np.flatnonzero(np.abs(samples.astype(np.int32)) > 300)
+    return (len(samples) - (voiced[-1] + 1 if len(voiced) else 0)) / rate
+
+
 def answer(pause: float) -> tuple[np.ndarray, int]:
     """Two sentences (the same recording twice) with a `pause` between them, and a long silence after."""
     speech, rate = read_wav(DATA / "candidate_answer.wav")
@@ -134,10 +142,10 @@ async def test_one_piece_per_utterance_without_a_long_enough_pause_and_piece(pau
 
 async def test_a_short_last_piece_goes_to_the_stt_at_the_pause_before_the_speech_is_over() -> None:
     samples, rate = answer(pause=0.6)  # a pause the VAD ends the utterance at: two utterances, two transcripts
-    requested: list[float] = []
+    requested: list[float] = []  # each piece's silence after its last word
 
     def transcriber(wav: bytes) -> str:
-        requested.append(time.monotonic())
+        requested.append(trailing_silence(wav))
         return "Ada."
 
     async with ScriptedOpenAI(lambda body: None, transcriber=transcriber) as server:  # type: ignore[arg-type]
@@ -148,8 +156,10 @@ async def test_a_short_last_piece_goes_to_the_stt_at_the_pause_before_the_speech
     ends = [at for at, ev in events if ev.type == stt.SpeechEventType.END_OF_SPEECH]
     finals = [at for at, ev in events if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT]
     assert len(ends) == len(finals) == len(requested) == 2
-    for asked, ended, final in zip(requested, ends, finals, strict=True):
-        assert asked < ended - 0.1, "sent at the 0.2 s pause, not once the VAD's 0.5 s had passed"
+    for silence, ended, final in zip(requested, ends, finals, strict=True):
+        # counted in the audio, not on the clock (a busy machine hands the VAD its windows late, in bursts): the
+        # recording's own quiet end, then about 0.2 s of the pause
+        assert silence < 0.45, "sent at the 0.2 s pause, not once the VAD's 0.5 s had passed"
         assert final >= ended
 
 
