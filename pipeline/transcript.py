@@ -60,8 +60,8 @@ class TranscriptRecorder:
         self._heard: list[tuple[float | None, Phase | None, str | None]] = [
             (None, last.phase, last.question_id) if last else (None, engine.phase, None)]
         self._readings = len(engine.snapshot().answers)  # the engine's readings of turns already filed
-        self._talked_over: tuple[float | None, Phase | None, str | None] | None = None  # the last agent turn, if
-        # the candidate talked over it
+        # the last agent turn, if the candidate talked over it
+        self._talked_over: tuple[float | None, Phase | None, str | None] | None = None
 
     def _answering(self, began: float | None) -> tuple[Phase | None, str | None]:
         """The phase and question of the last agent turn heard before `began` (the candidate's first word)."""
