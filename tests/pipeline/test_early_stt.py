@@ -19,6 +19,7 @@ from livekit.plugins import openai, silero
 
 from pipeline.audio_io import FRAME_MS, read_wav
 from pipeline.early_stt import EarlyTranscription
+from sima.simulation.timing import voiced_seconds
 from tests.pipeline.conftest import DATA
 from tests.support.openai_server import ScriptedOpenAI
 
@@ -32,8 +33,7 @@ def trailing_silence(wav: bytes) -> float:
     """Seconds of silence at the end of `wav`."""
     with wave.open(io.BytesIO(wav)) as w:
         samples, rate = np.frombuffer(w.readframes(w.getnframes()), np.int16), w.getframerate()
-    voiced = np.flatnonzero(np.abs(samples.astype(np.int32)) > 300)
-    return (len(samples) - (voiced[-1] + 1 if len(voiced) else 0)) / rate
+    return len(samples) / rate - voiced_seconds(samples, rate)
 
 
 def answer(pause: float) -> tuple[np.ndarray, int]:
