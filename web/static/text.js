@@ -8,10 +8,16 @@
   const send = document.getElementById("send");
   let over = false;
 
+  // The engine reports "ended" before the goodbye is shown: from then on an answer would reach nobody.
+  function closing() {
+    box.disabled = send.disabled = true;
+    box.placeholder = "The interview is over. Saving it\u2026";
+  }
+
   function finish() {
     if (over) return;
     over = true;
-    box.disabled = send.disabled = true;
+    closing();
     SIMA.end();
   }
 
@@ -19,7 +25,10 @@
   socket.addEventListener("message", (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === "say") SIMA.say("SIMA", msg.text);
-    else if (msg.type === "progress") SIMA.progress(msg);
+    else if (msg.type === "progress") {
+      SIMA.progress(msg);
+      if (msg["sima.phase"] === "ended") closing();
+    }
     else if (msg.type === "end") finish();
   });
   socket.addEventListener("close", finish);
