@@ -35,7 +35,7 @@ import logging
 from collections.abc import AsyncIterable
 from typing import Any
 
-from livekit.agents import Agent, APIError, RunContext, ToolError, function_tool, llm
+from livekit.agents import Agent, APIError, RunContext, ToolError, llm
 from livekit.agents.voice import ModelSettings, SpeechHandle
 from livekit.agents.voice.events import UserInputTranscribedEvent, UserStateChangedEvent
 from livekit.agents.voice.generation import update_instructions
@@ -46,6 +46,7 @@ from engine.phases import Phase
 from pipeline.acknowledge import PATIENCE, Draft, acknowledge, draft, neutral, warm_up
 from pipeline.driver import EndReason, InterviewDriver, InvalidAnswer, Step, collecting
 from pipeline.phrasing import Line
+from pipeline.prebuilt_tools import prebuilt_tools
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,11 @@ TALK_OVERS_HEARD = 2  # a step the candidate talked over this often counts as he
 class InterviewerBase(Agent):
     """What the interviewers share; `opening` is what to say first (the greeting, or a welcome back)."""
 
-    def __init__(self, driver: InterviewDriver, *, opening: Step):
+    def __init__(self, driver: InterviewDriver, *, opening: Step, tools: list[llm.Tool] | None = None):
         self.driver = driver
         self._opening = opening
         self._applied = driver.instructions()
-        super().__init__(instructions=self._applied)
+        super().__init__(instructions=self._applied, tools=tools or [])
         self._notices: list[Step] = []  # timer events waiting for the candidate to finish
         self._injected: list[Step] = []  # notices handed to the reply being generated
         self._answered: set[str] = set()  # ids of candidate messages already handled
@@ -232,9 +233,14 @@ def _has_reply(chunk: llm.ChatChunk | str | Any) -> bool:
 
 
 class InterviewAgent(InterviewerBase):
-    """The LLM drives the engine through these tools; each returns what to say next."""
+    """The LLM drives the engine through these tools; each returns what to say next. Their schemas are built once
+    (:mod:`pipeline.prebuilt_tools`), from their signatures and docstrings."""
 
-    @function_tool
+    def __init__(self, driver: InterviewDriver, *, opening: Step):
+        super().__init__(driver, opening=opening, tools=prebuilt_tools(
+            self.record_profile, self.next_question, self.ask_follow_up, self.add_note, self.flag_behaviour,
+            self.end_interview))
+
     async def record_profile(self, context: RunContext, name: str, role: str, years_of_experience: float) -> str:
         """Record who the candidate is, as soon as they have said their name, role and experience.
 
@@ -249,17 +255,14 @@ class InterviewAgent(InterviewerBase):
             raise ToolError(str(exc)) from None
         return await self._after_step(step)
 
-    @function_tool
     async def next_question(self, context: RunContext) -> str:
         """Get the next interview question. It also moves to the next phase when this one is done."""
         return await self._after_step(await self.driver.next_question())
 
-    @function_tool
     async def ask_follow_up(self, context: RunContext) -> str:
         """Ask permission for one follow-up on the current question; follow-ups per question are limited."""
         return await self._after_step(await self.driver.follow_up())
 
-    @function_tool
     async def add_note(self, context: RunContext, note: str) -> str:
         """Leave a note for the evaluators (a notable strength, a doubtful claim, a technical problem).
 
@@ -268,7 +271,6 @@ class InterviewAgent(InterviewerBase):
         """
         return await self._after_step(await self.driver.add_note(note))
 
-    @function_tool
     async def flag_behaviour(self, context: RunContext, reason: str) -> str:
         """Record abusive, harassing or clearly inappropriate behaviour; repeated behaviour ends the interview.
 
@@ -277,7 +279,6 @@ class InterviewAgent(InterviewerBase):
         """
         return await self._after_step(await self.driver.flag_behaviour(reason))
 
-    @function_tool
     async def end_interview(self, context: RunContext, reason: EndReason) -> str:
         """End the interview: only once the wrap-up is done, or when the candidate asks to stop.
 
