@@ -1,7 +1,8 @@
 """Interviews per worker process: N concurrent voice sessions in one process, their turn latency and memory.
 
 For each N in :data:`LEVELS`, a fresh Python process (so memory and leftover tasks of one level never reach the
-next) starts N real SIMA interview sessions: tool-driven mode, one SQLite store and journal, one provider stack
+next) starts N real SIMA interview sessions in the shipped mode (guided + verbatim: the code takes each step, the LLM
+writes a short acknowledgement), one SQLite store and journal, one provider stack
 shared as a worker process's prewarmed stack is by its jobs, and a VAD object per session of the shipped kind
 (SIMA's inline stream over LiveKit's native Silero, pipeline/inline_vad.py), as the worker gives each job. Each
 session has a realtime-paced microphone (16 kHz, 50 ms frames, as the worker's room input) and speaks its
@@ -12,8 +13,10 @@ during the turns), its CPU use and the event loop's lag. The scripted LLM (first
 of its own; STT (150 ms) and TTS (100 ms first byte) are in-process doubles. Turns end on VAD silence (0.5 s), so
 every level measures the same fixed wait plus what the machine adds under load.
 
-The levels in :data:`BARE_LEVELS` are run with bare LiveKit agents too (`concurrency_bare`), right after SIMA's, so
-what the framework itself costs per session on this machine is visible beside SIMA's figures.
+The levels in :data:`BARE_LEVELS` are run with bare LiveKit agents too (`concurrency_bare`: the same session options
+as SIMA's guided mode, one LLM call per turn as SIMA), right after SIMA's, so what the framework itself costs per
+session on this machine is visible beside SIMA's figures. An interview about to end is replaced by a fresh one before
+its next turn (outside the measured time), so every measured turn is a mid-interview turn.
 
 An overloaded level is a result, not a crash: a turn with no reply within :data:`TURN_TIMEOUT` is counted (`timeouts`)
 and the session goes on; a level whose process fails or outlives its time limit is reported as failed, and the
@@ -106,14 +109,15 @@ class _Monitor:
             self._task.cancel()
 
 
-async def _converse(subject: Subject, turns: int, seed: int, window: float) -> tuple[list[float], int]:
-    """`turns` turns starting at random moments of `window` seconds (later, if the previous one is not over); their
-    latencies, and how many got no reply in time (a session that stays stuck stops speaking)."""
-    rng = random.Random(seed)
+async def _converse(subjects: list[Subject], i: int, turns: int, window: float) -> tuple[list[float], int]:
+    """`turns` turns of `subjects[i]` starting at random moments of `window` seconds (later, if the previous one is
+    not over); their latencies, and how many got no reply in time (a session that stays stuck stops speaking)."""
+    rng = random.Random(i)
     started = time.perf_counter()
     latencies, lost = [], 0
     for offset in sorted(rng.uniform(0, window) for _ in range(turns)):
         await asyncio.sleep(max(PAUSE, started + offset - time.perf_counter()))
+        subjects[i] = subject = await subjects[i].renewed()
         try:
             latencies.append(await subject.voice_turn(timeout=TURN_TIMEOUT))
         except TimeoutError:
@@ -139,18 +143,19 @@ async def level(n: int, base_url: str, kind: str = "sima", turns: int | None = N
         with _Monitor() as monitor:
             started = time.perf_counter()
             if kind == "bare":
-                subjects = list(await asyncio.gather(*(bare_subject(stack) for _ in range(n))))
-            else:
-                subjects = list(await asyncio.gather(*(sima_subject(stack, folder, guided=False, store=store)
+                subjects = list(await asyncio.gather(*(bare_subject(stack, guided_settings=True)
                                                        for _ in range(n))))
+            else:
+                subjects = list(await asyncio.gather(*(sima_subject(stack, folder, guided=True, verbatim=True,
+                                                                    store=store) for _ in range(n))))
             startup = time.perf_counter() - started
             gc.collect()
             rss_up = monitor.rss()
             cpu0, t0 = monitor.proc.cpu_times(), time.perf_counter()
             lags_before = len(monitor.lags)
             each = turns or turns_for(n)
-            per_session = await asyncio.gather(*(_converse(s, each, seed=i, window=window)
-                                                 for i, s in enumerate(subjects)))
+            per_session = await asyncio.gather(*(_converse(subjects, i, each, window=window)
+                                                 for i in range(n)))
             cpu1, wall = monitor.proc.cpu_times(), time.perf_counter() - t0
             lags = monitor.lags[lags_before:]
             for subject in subjects:
