@@ -5,14 +5,15 @@ The model gets a prompt of its own (prompt_templates/guided/acknowledge.j2, with
 (its words share nothing with the question), it first tags the answer `[on topic]` or `[off topic]` (a few tokens:
 the model's judgement, which the engine weighs after its own rules, see :mod:`engine.answers`), then writes the
 acknowledgement; the tag's instruction comes after the answer, so the prompt's fixed start stays in the server's
-cache either way. The reply waits for the model's tag (the engine weighs it); an acknowledgement alone is waited
-for at most :data:`PATIENCE` past the end of the answer, and a :func:`neutral` one stands in for it if it is not in
-by then: on two cores a request asked once the answer is over takes 0.5-0.9 s, the longest part of the wait that a
-short answer's reply had (README, Performance). What it writes is cut to its first sentence and dropped
-entirely unless that sentence is a plain acknowledgement (:func:`clean`): small models parrot their instructions,
-echo the candidate, ask or answer questions, and slip into assistant talk. One that opens like the previous one is
-replaced by a neutral alternative, so two turns in a row never sound the same. The acknowledgement is optional by
-design: the words the code speaks after it never depend on it.
+cache either way. An acknowledgement alone is waited for at most :data:`PATIENCE` past the end of the answer, and a
+:func:`neutral` one stands in for it if it is not in by then: on two cores a request asked once the answer is over
+takes 0.5-0.9 s, the longest part of the wait that a short answer's reply had (README, Performance). The step waits
+for the model's tag (the engine weighs it), but the candidate does not: past :data:`PATIENCE`, one of the
+:data:`HOLDING` words is said at once, and the model's acknowledgement is then left out. What it writes is cut to
+its first sentence and dropped entirely unless that sentence is a plain acknowledgement (:func:`clean`): small
+models parrot their instructions, echo the candidate, ask or answer questions, and slip into assistant talk. One
+that opens like the previous one is replaced by a neutral alternative, so two turns in a row never sound the same.
+The acknowledgement is optional by design: the words the code speaks after it never depend on it.
 
 Example::
 
@@ -59,6 +60,9 @@ _LABELS = {"on": AnswerKind.ANSWER, "off": AnswerKind.OFF_TOPIC}
 OPENING_WORDS = 2  # two acknowledgements in a row opening with the same words sound mechanical
 # said instead of an acknowledgement that would repeat the last one's opening: neutral, never judging
 ALTERNATIVES = ("Okay, thank you.", "Got it.", "I see, thanks.", "Alright, understood.", "Thanks for that.")
+# said at once while the model still reads an answer the engine waits on: they neither thank nor judge, as what
+# follows may be a request to answer the question after all
+HOLDING = ("Okay.", "Alright.", "I see.")
 # an acknowledgement says one of these; anything else (a greeting, an opinion, an answer of its own) is not one
 _ACKNOWLEDGING = re.compile(
     r"\b(thanks?|thank you|okay|ok|alright|all right|got it|i see|understood|noted|nice to meet you|makes sense|"
@@ -86,27 +90,37 @@ def _opening(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.lower())[:OPENING_WORDS])
 
 
+def _opens_alike(text: str, other: str) -> bool:
+    """Whether the two open with the same words (as far as the shorter opening goes: "Okay." as "Okay, thanks.")."""
+    a, b = _opening(text), _opening(other)
+    n = min(len(a), len(b))
+    return n > 0 and a[:n] == b[:n]
+
+
 def vary(ack: str, previous: str) -> str:
     """`ack`, or a neutral alternative if it opens like the `previous` acknowledgement.
 
     >>> vary("Got it, thank you.", "Got it, thanks."), vary("Thank you.", "Got it.")
     ('Okay, thank you.', 'Thank you.')
     """
-    if not ack or not previous or _opening(ack) != _opening(previous):
+    if not _opens_alike(ack, previous):
         return ack
     log.info("acknowledgement replaced (opens like the last one): %r", ack)
-    return next(a for a in ALTERNATIVES if _opening(a) != _opening(previous))
+    return next(a for a in ALTERNATIVES if not _opens_alike(a, previous))
 
 
-def neutral(previous: str) -> str:
-    """A neutral acknowledgement (:data:`ALTERNATIVES` in turn), never opening like the `previous` one.
+def neutral(previous: str, among: tuple[str, ...] = ALTERNATIVES) -> str:
+    """A neutral acknowledgement (`among` in turn), never opening like the `previous` one.
 
     >>> neutral(""), neutral("Okay, thank you."), neutral("Got it."), neutral("Thanks for that.")
     ('Okay, thank you.', 'Got it.', 'I see, thanks.', 'Okay, thank you.')
+    >>> neutral("Okay, thank you.", among=HOLDING), neutral("I see.", among=HOLDING)
+    ('Alright.', 'Okay.')
     """
-    openings = [_opening(a) for a in ALTERNATIVES]
+    openings = [_opening(a) for a in among]
     after = openings.index(_opening(previous)) + 1 if _opening(previous) in openings else 0
-    return ALTERNATIVES[after % len(ALTERNATIVES)]
+    turn = among[after:] + among[:after]
+    return next(a for a in turn if not _opens_alike(a, previous))
 
 
 def _ngrams(text: str) -> set[tuple[str, ...]]:

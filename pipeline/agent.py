@@ -35,7 +35,7 @@ import logging
 from collections.abc import AsyncIterable
 from typing import Any
 
-from livekit.agents import Agent, APIError, RunContext, ToolError, llm
+from livekit.agents import Agent, APIError, FlushSentinel, RunContext, ToolError, llm
 from livekit.agents.voice import ModelSettings, SpeechHandle
 from livekit.agents.voice.events import UserInputTranscribedEvent, UserStateChangedEvent
 from livekit.agents.voice.generation import update_instructions
@@ -43,7 +43,7 @@ from livekit.agents.voice.generation import update_instructions
 from engine.answers import AnswerKind, rule_kind
 from engine.events import Event, InterviewEnded, PhaseEntered
 from engine.phases import Phase
-from pipeline.acknowledge import PATIENCE, Draft, acknowledge, draft, neutral, warm_up
+from pipeline.acknowledge import HOLDING, PATIENCE, Draft, acknowledge, draft, neutral, warm_up
 from pipeline.driver import EndReason, InterviewDriver, InvalidAnswer, Step, collecting
 from pipeline.phrasing import Line
 from pipeline.prebuilt_tools import prebuilt_tools
@@ -483,12 +483,27 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         # one model request, as before, and only for an answer (a request to repeat, abuse... need none): the
         # acknowledgement, with the model's on/off-topic tag written first where the engine could use it
         wanted = self._unspoken is None and rule_kind(answer) is None
-        reply, late = await self._acknowledgement(answer, phase, wanted=wanted)
+        held = ""
+        if wanted and self.driver.engine.wants_judgement(answer):
+            # the step waits for the model's tag; the candidate hears at once that the answer was heard
+            reading = asyncio.ensure_future(self._acknowledgement(answer, phase, wanted=True))
+            try:
+                if not (await asyncio.wait({reading}, timeout=PATIENCE))[0]:
+                    held = self._last_ack = neutral(self._last_ack, among=HOLDING)
+                    yield held + " "
+                    yield FlushSentinel()  # spoken now, as a segment of its own
+                reply, late = await reading
+            finally:
+                reading.cancel()
+        else:
+            reply, late = await self._acknowledgement(answer, phase, wanted=wanted)
         step = await self.turn_step(answer, model=reply.label if reply else None)
         if step is None:
             return
         ack = ""
-        if step.acknowledge and late:
+        if held:
+            pass  # acknowledged already
+        elif step.acknowledge and late:
             ack = neutral(self._last_ack)
         elif step.acknowledge and reply is not None:
             ack = reply.words(answer, then=step.words, previous=self._last_ack, phase=phase)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from pipeline.session import InterviewSession, InterviewSetup
 from tests.pipeline.conftest import scripted_llm, short_settings, text_profile
 from tests.pipeline.test_audio_turn import wait_until
 from tests.pipeline.test_interview_tools import assert_persisted, elapse, go_quiet
-from tests.support.openai_server import Reply, ScriptedOpenAI
+from tests.support.openai_server import Reply, ScriptedOpenAI, tone_wav
 
 INTRO = "Hello! My name is Grace Hopper. I'm applying for the backend developer role, with about three years of work."
 LONG = "In my last project I owned the billing service end to end, from the schema to the on-call rota and the alerts."
@@ -180,13 +181,20 @@ async def test_the_acknowledgement_is_drafted_while_the_candidate_speaks(real_ba
 async def test_an_acknowledgement_is_waited_for_only_when_its_tag_is_wanted(real_banks, templates, clock, journal,
                                                                            tmp_path: Path) -> None:
     slow = acknowledge.PATIENCE + 1.0
+    asked: list[float] = []  # when each acknowledgement was asked for
+    spoken: list[tuple[float, str]] = []  # when the TTS was asked to say what
 
     def model(body: dict[str, Any]) -> Reply:
         if json.dumps("Hello.") in body["messages"][0]["content"]:  # the warm-up
             return Reply(text="Thank you.")
+        asked.append(time.perf_counter())
         return Reply(text="[on topic] Thanks, that is clear.", first_token_delay=slow)
 
-    async with ScriptedOpenAI(model) as server:
+    def speaker(text: str) -> bytes:
+        spoken.append((time.perf_counter(), text))
+        return tone_wav(text)
+
+    async with ScriptedOpenAI(model, speaker=speaker) as server:
         interview = InterviewSession(verbatim_setup(real_banks, templates), spoken_stack(server.base_url), journal,
                                      clock=clock)
         interview.session.output.audio = WavFileOutput(tmp_path / "agent.wav")
@@ -201,4 +209,9 @@ async def test_an_acknowledgement_is_waited_for_only_when_its_tag_is_wanted(real
 
     # the model's words for the introduction came too late: a neutral acknowledgement said at once stood in
     assert introduced.startswith(f"{acknowledge.ALTERNATIVES[0]} Let's move on to your experience.")
-    assert judged.startswith("Thanks, that is clear.")  # the engine weighed the tag: the reply waited for it
+    # the engine weighed the tag, so the step waited for it; a holding word was said meanwhile, long before the
+    # model's reply, and the model's acknowledgement was left out
+    assert judged.startswith("Alright. ") and judged.removeprefix("Alright. ") in question.follow_ups
+    said_at = next(t for t, text in spoken if text.strip() == "Alright.")
+    assert said_at < asked[-1] + slow - 0.5
+    assert not any("clear" in text for _, text in spoken)
