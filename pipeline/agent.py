@@ -490,6 +490,7 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
             try:
                 if not (await asyncio.wait({reading}, timeout=PATIENCE))[0]:
                     held = self._last_ack = neutral(self._last_ack, among=HOLDING)
+                    log.info("the model's tag not in %.1f s after the answer: %r said meanwhile", PATIENCE, held)
                     yield held + " "
                     yield FlushSentinel()  # spoken now, as a segment of its own
                 reply, late = await reading
