@@ -180,7 +180,7 @@ async def test_the_acknowledgement_is_drafted_while_the_candidate_speaks(real_ba
 
 async def test_an_acknowledgement_is_waited_for_only_when_its_tag_is_wanted(real_banks, templates, clock, journal,
                                                                            tmp_path: Path) -> None:
-    slow = acknowledge.PATIENCE + 1.0
+    slow = acknowledge.PATIENCE + 2.0
     asked: list[float] = []  # when each acknowledgement was asked for
     spoken: list[tuple[float, str]] = []  # when the TTS was asked to say what
 
@@ -213,5 +213,5 @@ async def test_an_acknowledgement_is_waited_for_only_when_its_tag_is_wanted(real
     # model's reply, and the model's acknowledgement was left out
     assert judged.startswith("Alright. ") and judged.removeprefix("Alright. ") in question.follow_ups
     said_at = next(t for t, text in spoken if text.strip() == "Alright.")
-    assert said_at < asked[-1] + slow - 0.5
+    assert said_at < asked[-1] + slow - 1.0  # PATIENCE after the request, with a second to spare for a busy machine
     assert not any("clear" in text for _, text in spoken)
