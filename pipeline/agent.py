@@ -433,13 +433,13 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
                                       tag=self.driver.engine.wants_judgement(answer)) or self._draft
         return self._draft
 
-    async def _acknowledgement(self, answer: str, phase: str, *, wanted: bool) -> tuple[Draft | None, bool]:
+    async def _acknowledgement(self, answer: str, phase: str, *, wanted: bool, tag: bool
+                               ) -> tuple[Draft | None, bool]:
         """The model's reply to the answer just given, if `wanted`, and whether it came too late. With the
-        on/off-topic tag wanted it is waited for (the engine weighs it); without, for at most PATIENCE."""
+        on/off-topic `tag` wanted it is waited for (the engine weighs it); without, for at most PATIENCE."""
         if not wanted:
             await self._take_draft(wanted=False)
             return None, False
-        tag = self.driver.engine.wants_judgement(answer)
         try:
             async with asyncio.timeout(None if tag else PATIENCE):
                 drafted = await self._take_draft(wanted=True)
@@ -483,31 +483,28 @@ class VerbatimInterviewAgent(GuidedInterviewAgent):
         # one model request, as before, and only for an answer (a request to repeat, abuse... need none): the
         # acknowledgement, with the model's on/off-topic tag written first where the engine could use it
         wanted = self._unspoken is None and rule_kind(answer) is None
+        tag = wanted and self.driver.engine.wants_judgement(answer)
         held = ""
-        if wanted and self.driver.engine.wants_judgement(answer):
+        reading = asyncio.ensure_future(self._acknowledgement(answer, phase, wanted=wanted, tag=tag))
+        try:
             # the step waits for the model's tag; the candidate hears at once that the answer was heard
-            reading = asyncio.ensure_future(self._acknowledgement(answer, phase, wanted=True))
-            try:
-                if not (await asyncio.wait({reading}, timeout=PATIENCE))[0]:
-                    held = self._last_ack = neutral(self._last_ack, among=HOLDING)
-                    log.info("the model's tag not in %.1f s after the answer: %r said meanwhile", PATIENCE, held)
-                    yield held + " "
-                    yield FlushSentinel()  # spoken now, as a segment of its own
-                reply, late = await reading
-            finally:
-                reading.cancel()
-        else:
-            reply, late = await self._acknowledgement(answer, phase, wanted=wanted)
+            if tag and not (await asyncio.wait({reading}, timeout=PATIENCE))[0]:
+                held = self._last_ack = neutral(self._last_ack, among=HOLDING)
+                log.info("the model's tag not in %.1f s after the answer: %r said meanwhile", PATIENCE, held)
+                yield held + " "
+                yield FlushSentinel()  # spoken now, as a segment of its own
+            reply, late = await reading
+        finally:
+            reading.cancel()
         step = await self.turn_step(answer, model=reply.label if reply else None)
         if step is None:
             return
         ack = ""
-        if held:
-            pass  # acknowledged already
-        elif step.acknowledge and late:
-            ack = neutral(self._last_ack)
-        elif step.acknowledge and reply is not None:
-            ack = reply.words(answer, then=step.words, previous=self._last_ack, phase=phase)
+        if step.acknowledge and not held:  # a holding word acknowledged the answer already
+            if late:
+                ack = neutral(self._last_ack)
+            elif reply is not None:
+                ack = reply.words(answer, then=step.words, previous=self._last_ack, phase=phase)
         self._last_ack = ack or self._last_ack
         # one piece of text: the transcript LiveKit records is exactly what the TTS says
         yield " ".join(part for part in (ack, step.words) if part)

@@ -62,4 +62,3 @@ async def test_arguments_of_the_wrong_type_reach_the_model_as_a_tool_error(real_
         sent = [m for m in server.requests[-1]["messages"] if m["role"] == "tool"]
         assert "invalid arguments" in json.dumps(sent[0])
         await interview.aclose()
-
